@@ -1,0 +1,292 @@
+"""What every task shares: the simulator loop, the planner, scoring and the progress rate.
+
+A task supplies pure rules (``initial_state``, ``step``) and the generic code here derives the
+rest from them, so the simulator, the optimal planner and the progress rate cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Hashable
+
+from PIL import Image
+
+from .answers import ParsedAnswer, format_answer, parse_answer
+
+# Step events.
+MOVED = "moved"
+SUCCESS = "success"
+ILLEGAL = "illegal"
+FELL = "fell"
+
+DIFFICULTIES = ("easy", "medium", "hard")
+
+
+class TaskError(ValueError):
+    """Bad task input (a record, a level, an action); the message names the field or value."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of playing a plan from the initial state.
+
+    ``steps`` counts the actions consumed, including the one that ended the episode; actions after
+    success, a fall or an illegal move are ignored. ``reason`` says why an illegal move was illegal
+    (e.g. ``wall``, ``off_grid``, ``table``) or is ``hole`` for a fall.
+    """
+
+    success: bool
+    illegal: bool
+    fell: bool
+    steps: int
+    states: tuple[Hashable, ...]
+    reason: str | None = None
+
+
+class Task:
+    """Base class; subclasses set ``name``, ``actions``, level bounds and implement the rules."""
+
+    name: str = ""
+    actions: tuple[str, ...] = ()
+    default_levels: tuple[int, ...] = ()
+    min_level: int = 2
+    max_level: int = 16
+    #: Whether the dataset builder cycles easy/medium/hard targets (upstream does for Maze/MiniBehaviour).
+    balanced_difficulty: bool = False
+
+    # ---- rules a task implements -------------------------------------------------------------
+    def generate(self, level: int, seed: int, difficulty: str | None = None) -> Any:
+        raise NotImplementedError
+
+    def initial_state(self, instance: Any) -> Hashable:
+        raise NotImplementedError
+
+    def step(self, instance: Any, state: Hashable, action: str) -> tuple[Hashable, str, str | None]:
+        """One action from ``state``: returns (next state, event, reason)."""
+        raise NotImplementedError
+
+    def render(self, instance: Any) -> Image.Image:
+        raise NotImplementedError
+
+    def symbolic_state(self, instance: Any) -> str:
+        raise NotImplementedError
+
+    def key(self, instance: Any) -> str:
+        """Canonical identity of an instance (dedup and split assignment)."""
+        raise NotImplementedError
+
+    def state_to_json(self, instance: Any) -> dict:
+        raise NotImplementedError
+
+    def state_from_json(self, level: int, state: dict, seed: int | None) -> Any:
+        raise NotImplementedError
+
+    # ---- shared machinery ----------------------------------------------------------------------
+    def check_level(self, level: object) -> int:
+        if not isinstance(level, int) or isinstance(level, bool) or not self.min_level <= level <= self.max_level:
+            raise TaskError(
+                f"{self.name}: level must be an integer in [{self.min_level}, {self.max_level}], got {level!r}"
+            )
+        return level
+
+    def difficulty_of(self, level: int, plan_length: int) -> str:
+        """Upstream's buckets by optimal plan length (Maze thresholds unless a task overrides)."""
+        if plan_length <= max(1, level // 2):
+            return "easy"
+        if plan_length <= level:
+            return "medium"
+        return "hard"
+
+    def simulate(self, instance: Any, actions: list[str] | tuple[str, ...]) -> Outcome:
+        """Play ``actions`` from the initial state under the canonical rules."""
+        state = self.initial_state(instance)
+        states = [state]
+        for i, action in enumerate(actions):
+            if action not in self.actions:
+                raise TaskError(f"{self.name}: unknown action {action!r}; expected one of {list(self.actions)}")
+            nxt, event, reason = self.step(instance, state, action)
+            if event == ILLEGAL:
+                return Outcome(False, True, False, i + 1, tuple(states), reason)
+            states.append(nxt)
+            if event == FELL:
+                return Outcome(False, False, True, i + 1, tuple(states), reason)
+            if event == SUCCESS:
+                return Outcome(True, False, False, i + 1, tuple(states), None)
+            state = nxt
+        return Outcome(False, False, False, len(actions), tuple(states), None)
+
+    def _graph(self, instance: Any) -> "_StateGraph":
+        graph = instance.__dict__.get("_graph")
+        if graph is None:
+            graph = _StateGraph.explore(self, instance)
+            instance.__dict__["_graph"] = graph  # instances are frozen dataclasses; this is a cache
+        return graph
+
+    def optimal_plan(self, instance: Any) -> list[str]:
+        """A shortest successful plan (ties broken by the order of ``actions``)."""
+        plan = self._graph(instance).shortest_plan()
+        if plan is None:
+            raise TaskError(f"{self.name}: instance has no successful plan")
+        return plan
+
+    def optimal_length(self, instance: Any) -> int:
+        length = self._graph(instance).optimal_length
+        if length is None:
+            raise TaskError(f"{self.name}: instance has no successful plan")
+        return length
+
+    def solution_length(self, instance: Any) -> int | None:
+        """Optimal plan length, or None when the instance cannot be solved."""
+        return self._graph(instance).optimal_length
+
+    def progress(self, instance: Any, actions: list[str] | tuple[str, ...]) -> float:
+        """VisualPlanning's progress rate: the longest prefix of ``actions`` that follows some optimal
+        plan, over the optimal plan length."""
+        graph = self._graph(instance)
+        total = graph.optimal_length
+        if not total:
+            return 0.0
+        state = graph.start
+        good = 0
+        for action in actions:
+            edge = graph.edges[state].get(action)
+            if edge is None:
+                break
+            nxt, event = edge
+            remaining = graph.to_go[state]
+            if event == SUCCESS:
+                if remaining == 1:
+                    good += 1
+                break
+            if event != MOVED or graph.to_go.get(nxt) != remaining - 1:
+                break
+            good += 1
+            state = nxt
+        return good / total
+
+    def score(self, instance: Any, response_text: str, lenient: bool = False) -> dict:
+        """Score a model response: parse the answer, play it, compare with the optimal plan."""
+        parsed = parse_answer(response_text, self.name, lenient=lenient)
+        return self.score_parsed(instance, parsed)
+
+    def score_parsed(self, instance: Any, parsed: ParsedAnswer) -> dict:
+        optimal_length = self.optimal_length(instance)
+        result = {
+            "success": 0, "optimal": 0, "progress": 0.0,
+            "format": int(parsed.has_block), "parse": int(parsed.ok),
+            "illegal": 0, "fell": 0,
+            "num_actions": len(parsed.actions), "steps": 0, "optimal_length": optimal_length,
+        }
+        if parsed.invalid_tokens or not parsed.actions:
+            return result
+        outcome = self.simulate(instance, parsed.actions)
+        result.update(
+            success=int(outcome.success),
+            optimal=int(outcome.success and outcome.steps == optimal_length),
+            progress=1.0 if outcome.success and outcome.steps == optimal_length else self.progress(instance, parsed.actions),
+            illegal=int(outcome.illegal),
+            fell=int(outcome.fell),
+            steps=outcome.steps,
+        )
+        return result
+
+    def oracle_response(self, instance: Any) -> str:
+        """A response holding an optimal plan (what ``mgsd oracle`` writes)."""
+        return format_answer(self.optimal_plan(instance))
+
+    def to_record(self, instance: Any) -> dict:
+        """JSON-safe, lossless description: ``{"task", "level", "seed"?, "state"}``."""
+        record = {"task": self.name, "level": instance.level}
+        if instance.seed is not None:
+            record["seed"] = instance.seed
+        record["state"] = self.state_to_json(instance)
+        return record
+
+    def from_record(self, record: dict) -> Any:
+        """Inverse of :meth:`to_record`; extra keys (a dataset sample's id, image...) are ignored."""
+        if not isinstance(record, dict):
+            raise TaskError(f"record must be a JSON object, got {type(record).__name__}")
+        if record.get("task") != self.name:
+            raise TaskError(f"field 'task': expected {self.name!r}, got {record.get('task')!r}")
+        level = self.check_level(record.get("level"))
+        state = record.get("state")
+        if not isinstance(state, dict):
+            raise TaskError("field 'state': expected an object")
+        seed = record.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise TaskError(f"field 'seed': expected an integer, got {seed!r}")
+        try:
+            return self.state_from_json(level, state, seed)
+        except TaskError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise TaskError(f"field 'state' of a {self.name} record: {exc}") from None
+
+
+@dataclass
+class _StateGraph:
+    """The reachable state graph of one instance, with distances to success (for plans and progress)."""
+
+    start: Hashable
+    order: tuple[str, ...]
+    edges: dict[Hashable, dict[str, tuple[Hashable, str]]]
+    to_go: dict[Hashable, int]
+    optimal_length: int | None
+
+    @classmethod
+    def explore(cls, task: Task, instance: Any) -> "_StateGraph":
+        start = task.initial_state(instance)
+        edges: dict[Hashable, dict[str, tuple[Hashable, str]]] = {}
+        queue = deque([start])
+        edges[start] = {}
+        while queue:
+            state = queue.popleft()
+            out = edges[state]
+            for action in task.actions:
+                nxt, event, _ = task.step(instance, state, action)
+                if event == ILLEGAL:
+                    continue
+                out[action] = (nxt, event)
+                if event == MOVED and nxt not in edges:
+                    edges[nxt] = {}
+                    queue.append(nxt)
+        # Distance to success: reverse BFS from the states with a successful action.
+        reverse: dict[Hashable, list[Hashable]] = {s: [] for s in edges}
+        to_go: dict[Hashable, int] = {}
+        frontier: deque[Hashable] = deque()
+        for state, out in edges.items():
+            for nxt, event in out.values():
+                if event == SUCCESS:
+                    if state not in to_go:
+                        to_go[state] = 1
+                        frontier.append(state)
+                elif event == MOVED:
+                    reverse[nxt].append(state)
+        while frontier:
+            state = frontier.popleft()
+            for prev in reverse[state]:
+                if prev not in to_go:
+                    to_go[prev] = to_go[state] + 1
+                    frontier.append(prev)
+        return cls(start, task.actions, edges, to_go, to_go.get(start))
+
+    def shortest_plan(self) -> list[str] | None:
+        if self.optimal_length is None:
+            return None
+        plan = []
+        state = self.start
+        while True:
+            remaining = self.to_go[state]
+            for action in self.order:
+                edge = self.edges[state].get(action)
+                if edge is None:
+                    continue
+                nxt, event = edge
+                if event == SUCCESS and remaining == 1:
+                    plan.append(action)
+                    return plan
+                if event == MOVED and self.to_go.get(nxt) == remaining - 1:
+                    plan.append(action)
+                    state = nxt
+                    break

@@ -1,0 +1,40 @@
+"""The ``mgsd`` command line: ``mgsd data ...``, ``mgsd oracle``, ``mgsd score``.
+
+Bad input ends with one line ``mgsd: error: <what and where>`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..base import TaskError
+from . import data, plans
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mgsd",
+        description="MGSD: visual spatial planning tasks (FrozenLake, Maze, MiniBehaviour), data pipeline and scoring.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    data.register(sub)
+    plans.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except TaskError as exc:
+        print(f"mgsd: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"mgsd: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mgsd: interrupted", file=sys.stderr)
+        return 130

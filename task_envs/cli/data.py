@@ -1,0 +1,135 @@
+"""``mgsd data generate | import | verify``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..base import TaskError
+from ..registry import TASKS, get_task, normalise_task_name
+from ..dataset.folder import load_dataset
+from ..dataset.generate import GenerateSpec, build_dataset
+from ..dataset.importers import import_visualplanning, import_vsp
+from ..dataset.splits import SPLITS
+
+
+def parse_level_list(text: str) -> tuple[int, ...]:
+    """``3-5,8`` -> (3, 4, 5, 8)."""
+    levels: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                lo, hi = (int(x) for x in part.split("-", 1))
+                levels.extend(range(lo, hi + 1))
+            else:
+                levels.append(int(part))
+        except ValueError:
+            raise TaskError(f"--levels: cannot read {text!r}; use e.g. 3-6 or 3,5,7 or maze=3-6") from None
+    if not levels:
+        raise TaskError(f"--levels: no level in {text!r}")
+    return tuple(sorted(set(levels)))
+
+
+def resolve_levels(tasks: tuple[str, ...], values: list[str] | None) -> dict[str, tuple[int, ...]]:
+    """Per-task levels from repeated ``--levels`` values (``3-6`` for all tasks, ``maze=3,4`` for one)."""
+    levels = {t: get_task(t).default_levels for t in tasks}
+    for value in values or []:
+        if "=" in value:
+            name, spec = value.split("=", 1)
+            name = normalise_task_name(name)
+            if name not in tasks:
+                raise TaskError(f"--levels: task {name!r} is not among --tasks {','.join(tasks)}")
+            levels[name] = parse_level_list(spec)
+        else:
+            for t in tasks:
+                levels[t] = parse_level_list(value)
+    return levels
+
+
+def parse_tasks(text: str) -> tuple[str, ...]:
+    names = [normalise_task_name(t) for t in text.split(",") if t.strip()]
+    if not names:
+        raise TaskError("--tasks: no task given")
+    return tuple(t for t in TASKS if t in names)
+
+
+def _generate(args) -> int:
+    tasks = parse_tasks(args.tasks)
+    spec = GenerateSpec(tasks, resolve_levels(tasks, args.levels), args.per_level, args.split, args.seed)
+    out, built = build_dataset(spec, args.out, workers=args.workers, force=args.force, progress=not args.quiet)
+    _report(out, built)
+    return 0
+
+
+def _import(args) -> int:
+    levels = parse_level_list(args.levels) if args.levels else None
+    if args.benchmark == "vsp":
+        out, built = import_vsp(args.src, args.out, levels=levels, force=args.force, progress=not args.quiet)
+    else:
+        out, built = import_visualplanning(args.task, args.src, args.out, split=args.split, levels=levels,
+                                           force=args.force, progress=not args.quiet)
+    _report(out, built)
+    return 0
+
+
+def _verify(args) -> int:
+    for path in args.data:
+        dataset = load_dataset(path)
+        for _ in dataset.instances():
+            pass
+        dataset.verify()
+        print(f"{path}: ok ({len(dataset.samples)} samples, {len(dataset.manifest['files'])} files checked)")
+    return 0
+
+
+def _report(out, built: bool) -> None:
+    dataset = load_dataset(out)
+    state = "built" if built else "up to date (same spec), reused"
+    counts = ", ".join(f"{t} " + "/".join(f"L{l}:{n}" for l, n in lv.items()) for t, lv in dataset.manifest["counts"].items())
+    print(f"{out}: {state}; {len(dataset.samples)} samples ({counts})")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    data = sub.add_parser("data", help="build, import and check dataset folders")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    gen = dsub.add_parser(
+        "generate", help="generate a dataset folder of task instances",
+        description="Generate instances, images and optimal plans into a dataset folder "
+                    "(manifest.json, samples.jsonl, images/). The output is a pure function of the options: "
+                    "the same options give byte-identical files whatever --workers is. Splits are disjoint by "
+                    "construction: an instance's split is decided by a hash of its content.",
+    )
+    gen.add_argument("--tasks", default=",".join(TASKS), help="comma list of tasks (default: all three)")
+    gen.add_argument("--levels", action="append", metavar="SPEC",
+                     help="levels (grid sides) for every task, e.g. 3-6 or 3,5; or for one task, e.g. maze=3-6; "
+                          "repeatable (default: frozenlake 3-8, maze 3-6, minibehaviour 5-6)")
+    gen.add_argument("--per-level", type=int, default=100, help="samples per task and level (default: 100)")
+    gen.add_argument("--split", choices=SPLITS, default="train", help="which split to draw (default: train)")
+    gen.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+    gen.add_argument("--out", required=True, help="output dataset folder (written atomically)")
+    gen.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    gen.add_argument("--force", action="store_true", help="replace an existing dataset folder with another spec")
+    gen.add_argument("--quiet", action="store_true", help="no progress bars")
+    gen.set_defaults(func=_generate)
+
+    imp = dsub.add_parser("import", help="import a public benchmark into a dataset folder",
+                          description="Turn a public benchmark into a dataset folder; records keep their source file and line.")
+    isub = imp.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    vsp = isub.add_parser("vsp", help="VSP FrozenLake maps (level3..level8 folders with table/ and img/)")
+    vsp.add_argument("--src", required=True, help="maps root holding level<N>/table/<n>.txt and level<N>/img/<n>.png")
+    vp = isub.add_parser("visualplanning", help="a VisualPlanning JSONL file (rendered from each line's meta)")
+    vp.add_argument("--task", required=True, type=normalise_task_name, help="frozenlake, maze or minibehaviour")
+    vp.add_argument("--src", required=True, help="the JSONL file, e.g. maze/tokenized_dataset/SFT/test_dataset.jsonl")
+    vp.add_argument("--split", choices=SPLITS, help="split name to record (default: from the file name, else test)")
+    for p in (vsp, vp):
+        p.add_argument("--out", required=True, help="output dataset folder (written atomically)")
+        p.add_argument("--levels", help="only these levels, e.g. 3-5")
+        p.add_argument("--force", action="store_true", help="replace an existing dataset folder")
+        p.add_argument("--quiet", action="store_true", help="no progress bars")
+        p.set_defaults(func=_import)
+
+    ver = dsub.add_parser("verify", help="check dataset folders against their manifests (sha256, records)")
+    ver.add_argument("data", nargs="+", help="dataset folders")
+    ver.set_defaults(func=_verify)

@@ -1,0 +1,68 @@
+"""Grid geometry shared by the three tasks: 0-based (row, col) from the top-left, moves, neighbours."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable, Iterable
+
+Pos = tuple[int, int]
+
+MOVES: tuple[str, ...] = ("up", "down", "left", "right")
+DELTAS: dict[str, Pos] = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def in_bounds(pos: Pos, size: int) -> bool:
+    r, c = pos
+    return 0 <= r < size and 0 <= c < size
+
+
+def shift(pos: Pos, move: str) -> Pos:
+    dr, dc = DELTAS[move]
+    return (pos[0] + dr, pos[1] + dc)
+
+
+def neighbours(pos: Pos, size: int) -> list[Pos]:
+    """4-neighbours of ``pos`` inside a ``size`` x ``size`` grid, in MOVES order."""
+    r, c = pos
+    out = []
+    for dr, dc in DELTAS.values():
+        nr, nc = r + dr, c + dc
+        if 0 <= nr < size and 0 <= nc < size:
+            out.append((nr, nc))
+    return out
+
+
+def bfs_distances(sources: Iterable[Pos], passable: Callable[[Pos], bool], size: int) -> dict[Pos, int]:
+    """Move distance from the nearest source to every cell reachable through passable cells.
+
+    Sources are always included (distance 0) whatever ``passable`` says of them.
+    """
+    dist: dict[Pos, int] = {}
+    queue: deque[Pos] = deque()
+    for s in sources:
+        if s not in dist:
+            dist[s] = 0
+            queue.append(s)
+    while queue:
+        cur = queue.popleft()
+        d = dist[cur] + 1
+        for nxt in neighbours(cur, size):
+            if nxt not in dist and passable(nxt):
+                dist[nxt] = d
+                queue.append(nxt)
+    return dist
+
+
+def format_pos(pos: Pos) -> str:
+    return f"({pos[0]}, {pos[1]})"
+
+
+def parse_pos(value: object, field: str) -> Pos:
+    """A JSON ``[r, c]`` pair as a position tuple; raises ValueError naming ``field``."""
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise ValueError(f"field '{field}': expected [row, col] integers, got {value!r}")
+    return (value[0], value[1])
