@@ -48,6 +48,12 @@ def incomplete_path(out: Path) -> Path:
     return out.with_name(out.name + ".incomplete")
 
 
+def check_replaceable(out: Path) -> None:
+    """``--force`` may replace a dataset folder or an empty folder, never anything else."""
+    if out.exists() and not (out / MANIFEST).is_file() and (not out.is_dir() or any(out.iterdir())):
+        raise DatasetError(f"{out} exists and is not a dataset folder; refusing to replace it")
+
+
 class DatasetWriter:
     """Collects images and samples in ``<out>.incomplete`` and publishes them with :meth:`finish`."""
 
@@ -62,9 +68,12 @@ class DatasetWriter:
         self._ids: set[str] = set()
 
     def add_image(self, relpath: str, data: bytes, digest: str | None = None) -> None:
-        path = self.tmp / relpath
-        path.write_bytes(data)
-        self._files[relpath] = digest or sha256_bytes(data)
+        (self.tmp / relpath).write_bytes(data)
+        self.record_image(relpath, digest or sha256_bytes(data))
+
+    def record_image(self, relpath: str, digest: str) -> None:
+        """Register an image that a worker already wrote under :attr:`tmp`."""
+        self._files[relpath] = digest
 
     def add_sample(self, sample: dict) -> None:
         if sample["id"] in self._ids:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .. import __version__
 from ..base import DIFFICULTIES
 from ..registry import TASKS, get_task
-from .folder import DatasetError, DatasetWriter, load_dataset, sha256_bytes
+from .folder import DatasetError, DatasetWriter, check_replaceable, load_dataset, sha256_bytes
 from .samples import encode_png, make_sample
 from .splits import SPLIT_FRACTIONS, SPLITS, candidate_seed, split_of
 
@@ -96,10 +96,40 @@ def _candidates(args) -> list:
     return out
 
 
-def _render(args) -> tuple[bytes, str]:
-    task_name, instance = args
-    data = encode_png(get_task(task_name).render(instance))
-    return data, sha256_bytes(data)
+def render_sample(task_name: str, sample_id: str, split: str, instance) -> tuple[dict, bytes]:
+    """The sample record of an instance and the PNG bytes of its image."""
+    task = get_task(task_name)
+    return make_sample(task, instance, sample_id, split), encode_png(task.render(instance))
+
+
+def _render_and_write(args) -> tuple[dict, str]:
+    """Worker: render one sample, write its image under ``root`` (if any), return the record and digest."""
+    root, task_name, sample_id, split, instance = args
+    sample, data = render_sample(task_name, sample_id, split, instance)
+    if root is not None:
+        (Path(root) / sample["image"]).write_bytes(data)
+    return sample, sha256_bytes(data)
+
+
+def generate_samples(spec: GenerateSpec, workers: int = 1, image_root: Path | str | None = None, progress: bool = False):
+    """Yield (sample record, image sha256) in file order; images are written under ``image_root``
+    when given (by the workers), else only rendered and encoded (what the benchmark times)."""
+    streams = _streams(spec)
+    total = sum(s.need for s in streams)
+    executor = _executor(workers)
+    try:
+        with tqdm(total=total, desc=f"{spec.split}: instances", unit="case", disable=not progress) as bar:
+            _accept(spec, streams, executor, workers, bar)
+        root = None if image_root is None else str(image_root)
+        jobs = [(root, name, sample_id, spec.split, instance) for name, sample_id, instance in _ordered_samples(spec, streams)]
+        rendered = executor.map(_render_and_write, jobs, chunksize=max(8, len(jobs) // (workers * 16))) if executor else map(_render_and_write, jobs)
+        with tqdm(total=total, desc=f"{spec.split}: images", unit="img", disable=not progress) as bar:
+            for item in rendered:
+                bar.update(1)
+                yield item
+    finally:
+        if executor:
+            executor.shutdown(cancel_futures=True)
 
 
 def _streams(spec: GenerateSpec) -> list[_Stream]:
@@ -182,27 +212,14 @@ def build_dataset(spec: GenerateSpec, out: Path | str, workers: int = 1, force: 
         if existing.manifest.get("spec") == spec.to_json():
             return out, False
         raise DatasetError(f"{out} already holds a dataset with a different spec; pass --force to rebuild it")
-    streams = _streams(spec)
-    total = sum(s.need for s in streams)
+    check_replaceable(out)
     writer = DatasetWriter(out)
-    executor = _executor(workers)
     try:
-        with tqdm(total=total, desc=f"{spec.split}: instances", unit="case", disable=not progress) as bar:
-            _accept(spec, streams, executor, workers, bar)
-        ordered = _ordered_samples(spec, streams)
-        jobs = [(name, instance) for name, _, instance in ordered]
-        rendered = executor.map(_render, jobs, chunksize=16) if executor else map(_render, jobs)
-        with tqdm(total=total, desc=f"{spec.split}: images", unit="img", disable=not progress) as bar:
-            for (name, sample_id, instance), (data, digest) in zip(ordered, rendered):
-                sample = make_sample(get_task(name), instance, sample_id, spec.split)
-                writer.add_image(sample["image"], data, digest)
-                writer.add_sample(sample)
-                bar.update(1)
+        for sample, digest in generate_samples(spec, workers, writer.tmp, progress):
+            writer.record_image(sample["image"], digest)
+            writer.add_sample(sample)
         writer.finish(spec.to_json(), replace=force)
     except BaseException:
         writer.abort()
         raise
-    finally:
-        if executor:
-            executor.shutdown(cancel_futures=True)
     return out, True

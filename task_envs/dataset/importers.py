@@ -23,7 +23,7 @@ from ..minibehaviour import MiniBehaviourInstance, validate_table
 from ..registry import get_task
 from ..render.frozenlake import fit_to_canvas
 from ..grid import parse_pos
-from .folder import DatasetError, DatasetWriter, load_dataset, sha256_bytes
+from .folder import DatasetError, DatasetWriter, check_replaceable, load_dataset, sha256_bytes
 from .samples import encode_png, make_sample
 
 VSP_TOKENS = {"@": "S", "*": "G", "#": "H", "_": "F"}
@@ -36,6 +36,7 @@ def _prepare_out(out: Path, spec: dict, force: bool) -> bool:
         if load_dataset(out).manifest.get("spec") == spec:
             return False
         raise DatasetError(f"{out} already holds a dataset with a different spec; pass --force to rebuild it")
+    check_replaceable(out)
     return True
 
 

@@ -8,7 +8,8 @@ from PIL import Image
 
 from ..base import Task
 
-PNG_COMPRESS_LEVEL = 6
+# zlib level 2: ~2x faster than the default 6 for ~20% larger files (measured in benchmarks/).
+PNG_COMPRESS_LEVEL = 2
 
 
 def encode_png(image: Image.Image) -> bytes:
