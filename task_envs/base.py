@@ -13,6 +13,7 @@ from typing import Any, Hashable
 from PIL import Image
 
 from .answers import ParsedAnswer, format_answer, parse_answer
+from .errors import TaskError
 
 # Step events.
 MOVED = "moved"
@@ -21,10 +22,6 @@ ILLEGAL = "illegal"
 FELL = "fell"
 
 DIFFICULTIES = ("easy", "medium", "hard")
-
-
-class TaskError(ValueError):
-    """Bad task input (a record, a level, an action); the message names the field or value."""
 
 
 @dataclass(frozen=True)

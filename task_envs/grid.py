@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Callable, Iterable
+from .errors import TaskError
 
 Pos = tuple[int, int]
 
@@ -32,37 +31,16 @@ def neighbours(pos: Pos, size: int) -> list[Pos]:
     return out
 
 
-def bfs_distances(sources: Iterable[Pos], passable: Callable[[Pos], bool], size: int) -> dict[Pos, int]:
-    """Move distance from the nearest source to every cell reachable through passable cells.
-
-    Sources are always included (distance 0) whatever ``passable`` says of them.
-    """
-    dist: dict[Pos, int] = {}
-    queue: deque[Pos] = deque()
-    for s in sources:
-        if s not in dist:
-            dist[s] = 0
-            queue.append(s)
-    while queue:
-        cur = queue.popleft()
-        d = dist[cur] + 1
-        for nxt in neighbours(cur, size):
-            if nxt not in dist and passable(nxt):
-                dist[nxt] = d
-                queue.append(nxt)
-    return dist
-
-
 def format_pos(pos: Pos) -> str:
     return f"({pos[0]}, {pos[1]})"
 
 
 def parse_pos(value: object, field: str) -> Pos:
-    """A JSON ``[r, c]`` pair as a position tuple; raises ValueError naming ``field``."""
+    """A JSON ``[r, c]`` pair as a position tuple; raises TaskError naming ``field``."""
     if (
         not isinstance(value, (list, tuple))
         or len(value) != 2
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
-        raise ValueError(f"field '{field}': expected [row, col] integers, got {value!r}")
+        raise TaskError(f"field '{field}': expected [row, col] integers, got {value!r}")
     return (value[0], value[1])

@@ -126,30 +126,31 @@ class Maze(Task):
         return {"start": list(instance.start), "target": list(instance.target), "layout": layout}
 
     def state_from_json(self, level: int, state: dict, seed: int | None) -> MazeInstance:
-        return MazeInstance(level, walls_from_layout(state.get("layout"), level), *_start_target(state, level), seed)
+        walls = walls_from_layout(state.get("layout"), level, "state.layout")
+        return MazeInstance(level, walls, *_start_target(state, level), seed)
 
 
-def walls_from_layout(layout: object, level: int) -> tuple[tuple[int, ...], ...]:
+def walls_from_layout(layout: object, level: int, field: str = "layout") -> tuple[tuple[int, ...], ...]:
     """Wall masks from VisualPlanning's layout (rows of ``{"north","south","east","west": bool}``)."""
     if not isinstance(layout, list) or len(layout) != level or any(not isinstance(r, list) or len(r) != level for r in layout):
-        raise TaskError(f"field 'layout': expected {level} rows of {level} cells")
+        raise TaskError(f"field '{field}': expected {level} rows of {level} cells")
     walls = []
     for r, row in enumerate(layout):
         masks = []
         for c, cell in enumerate(row):
             if not isinstance(cell, dict) or any(not isinstance(cell.get(s), bool) for s in SIDE_NAMES.values()):
-                raise TaskError(f"field 'layout[{r}][{c}]': expected booleans north/south/east/west, got {cell!r}")
+                raise TaskError(f"field '{field}[{r}][{c}]': expected booleans north/south/east/west, got {cell!r}")
             masks.append(sum(bit for m, bit in WALL_BITS.items() if cell[SIDE_NAMES[m]]))
         walls.append(tuple(masks))
     return tuple(walls)
 
 
 def _start_target(state: dict, level: int) -> tuple[Pos, Pos]:
-    start = parse_pos(state.get("start"), "start")
-    target = parse_pos(state.get("target"), "target")
+    start = parse_pos(state.get("start"), "state.start")
+    target = parse_pos(state.get("target"), "state.target")
     for name, pos in (("start", start), ("target", target)):
         if not (0 <= pos[0] < level and 0 <= pos[1] < level):
-            raise TaskError(f"field '{name}': {list(pos)} is outside a {level}x{level} grid")
+            raise TaskError(f"field 'state.{name}': {list(pos)} is outside a {level}x{level} grid")
     if start == target:
-        raise TaskError("fields 'start' and 'target' must differ")
+        raise TaskError("fields 'state.start' and 'state.target' must differ")
     return start, target

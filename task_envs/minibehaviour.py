@@ -149,25 +149,32 @@ class MiniBehaviour(Task):
         }
 
     def state_from_json(self, level: int, state: dict, seed: int | None) -> MiniBehaviourInstance:
-        agent = parse_pos(state.get("agent"), "agent")
-        printer = parse_pos(state.get("printer"), "printer")
-        table = validate_table(state.get("table"), level)
-        for name, pos in (("agent", agent), ("printer", printer)):
+        return self.instance_from_fields(level, state.get("agent"), state.get("printer"), state.get("table"), seed,
+                                         ("state.agent", "state.printer", "state.table"))
+
+    def instance_from_fields(self, level, agent, printer, table, seed=None,
+                             names=("agent", "printer", "table")) -> MiniBehaviourInstance:
+        """Validate raw JSON fields (errors use ``names``) and build an instance."""
+        agent_name, printer_name, table_name = names
+        agent = parse_pos(agent, agent_name)
+        printer = parse_pos(printer, printer_name)
+        table = validate_table(table, level, table_name)
+        for name, pos in ((agent_name, agent), (printer_name, printer)):
             if not (0 <= pos[0] < level and 0 <= pos[1] < level):
                 raise TaskError(f"field '{name}': {list(pos)} is outside a {level}x{level} grid")
             if pos in table:
                 raise TaskError(f"field '{name}': {list(pos)} is a table cell")
         if agent == printer:
-            raise TaskError("fields 'agent' and 'printer' must differ")
+            raise TaskError(f"fields '{agent_name}' and '{printer_name}' must differ")
         return MiniBehaviourInstance(level, agent, printer, table, seed)
 
 
-def validate_table(value: object, level: int) -> tuple[Pos, ...]:
+def validate_table(value: object, level: int, field: str = "table") -> tuple[Pos, ...]:
     """Six cells forming one 2x3 block inside the grid, returned row-major."""
     if not isinstance(value, list) or len(value) != TABLE_ROWS * TABLE_COLS:
-        raise TaskError(f"field 'table': expected {TABLE_ROWS * TABLE_COLS} [row, col] cells, got {value!r}")
-    cells = sorted(parse_pos(v, "table") for v in value)
+        raise TaskError(f"field '{field}': expected {TABLE_ROWS * TABLE_COLS} [row, col] cells, got {value!r}")
+    cells = sorted(parse_pos(v, field) for v in value)
     top, left = cells[0]
     if tuple(cells) != table_cells(top, left) or top + TABLE_ROWS > level or left + TABLE_COLS > level:
-        raise TaskError(f"field 'table': cells {[list(p) for p in cells]} are not a 2x3 block inside a {level}x{level} grid")
+        raise TaskError(f"field '{field}': cells {[list(p) for p in cells]} are not a 2x3 block inside a {level}x{level} grid")
     return tuple(cells)

@@ -11,6 +11,7 @@ from ..dataset.folder import load_dataset
 from ..dataset.generate import GenerateSpec, build_dataset
 from ..dataset.importers import import_visualplanning, import_vsp
 from ..dataset.splits import SPLITS
+from . import task_arg
 
 
 def parse_level_list(text: str) -> tuple[int, ...]:
@@ -76,9 +77,9 @@ def _import(args) -> int:
 def _verify(args) -> int:
     for path in args.data:
         dataset = load_dataset(path)
+        dataset.verify()
         for _ in dataset.instances():
             pass
-        dataset.verify()
         print(f"{path}: ok ({len(dataset.samples)} samples, {len(dataset.manifest['files'])} files checked)")
     return 0
 
@@ -120,7 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     vsp = isub.add_parser("vsp", help="VSP FrozenLake maps (level3..level8 folders with table/ and img/)")
     vsp.add_argument("--src", required=True, help="maps root holding level<N>/table/<n>.txt and level<N>/img/<n>.png")
     vp = isub.add_parser("visualplanning", help="a VisualPlanning JSONL file (rendered from each line's meta)")
-    vp.add_argument("--task", required=True, type=normalise_task_name, help="frozenlake, maze or minibehaviour")
+    vp.add_argument("--task", required=True, type=task_arg, help="frozenlake, maze or minibehaviour")
     vp.add_argument("--src", required=True, help="the JSONL file, e.g. maze/tokenized_dataset/SFT/test_dataset.jsonl")
     vp.add_argument("--split", choices=SPLITS, help="split name to record (default: from the file name, else test)")
     for p in (vsp, vp):

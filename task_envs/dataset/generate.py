@@ -25,7 +25,8 @@ from .folder import DatasetError, DatasetWriter, check_replaceable, load_dataset
 from .samples import encode_png, make_sample
 from .splits import SPLIT_FRACTIONS, SPLITS, candidate_seed, split_of
 
-_MAX_CANDIDATES_PER_SAMPLE = 400
+# A stream gives up when this many candidates (divided by the split's share) bring no new instance.
+_STALL_CANDIDATES = 2000
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class _Stream:
     difficulty: str | None
     need: int
     next_index: int = 0
+    last_new: int = 0
     accepted: list = field(default_factory=list)
     seen: set = field(default_factory=set)
 
@@ -163,17 +165,18 @@ def _accept(spec: GenerateSpec, streams: list[_Stream], executor: Executor | Non
             s.next_index += count
         args = [(s.task, s.level, s.difficulty, spec.split, spec.seed, a, b) for s, a, b in jobs]
         results = executor.map(_candidates, args) if executor else map(_candidates, args)
-        for (s, _, _), found in zip(jobs, results):
-            for item in found:
+        for (s, start, _), found in zip(jobs, results):
+            for offset, item in enumerate(found):
                 if len(s.accepted) >= s.need:
                     break
                 if item is None or item[0] in s.seen:
                     continue
                 s.seen.add(item[0])
                 s.accepted.append(item[1])
+                s.last_new = start + offset
                 bar.update(1)
         for s in open_streams:
-            if len(s.accepted) < s.need and s.next_index > _MAX_CANDIDATES_PER_SAMPLE * s.need / fraction + 2000:
+            if len(s.accepted) < s.need and s.next_index - s.last_new > _STALL_CANDIDATES / fraction:
                 raise DatasetError(
                     f"only {len(s.accepted)} distinct {s.task} level-{s.level} instances "
                     f"(difficulty {s.name}) found for split {spec.split!r} after {s.next_index} candidates; "

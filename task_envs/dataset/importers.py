@@ -19,7 +19,6 @@ from .. import __version__
 from ..base import TaskError
 from ..frozenlake import FrozenLakeInstance, validate_rows
 from ..maze import MazeInstance, walls_from_layout
-from ..minibehaviour import MiniBehaviourInstance, validate_table
 from ..registry import get_task
 from ..render.frozenlake import fit_to_canvas
 from ..grid import parse_pos
@@ -166,15 +165,14 @@ def visualplanning_instance(task_name: str, meta: object):
             grid[r][c] = letter
         return FrozenLakeInstance(level, validate_rows(["".join(row) for row in grid], level))
     if task_name == "maze":
-        walls = walls_from_layout(meta.get("layout"), level)
+        walls = walls_from_layout(meta.get("layout"), level, "meta.layout")
         start = _state_index(meta.get("start_pos"), level, "meta.start_pos")
         target = _state_index(meta.get("target_pos"), level, "meta.target_pos")
         if start == target:
             raise TaskError("fields 'meta.start_pos' and 'meta.target_pos' must differ")
         return MazeInstance(level, walls, start, target)
-    state = {"agent": meta.get("start_pos"), "printer": meta.get("printer_pos"), "table": meta.get("table_pos")}
-    validate_table(state["table"], level)
-    return task.state_from_json(level, state, None)
+    return task.instance_from_fields(level, meta.get("start_pos"), meta.get("printer_pos"), meta.get("table_pos"),
+                                     names=("meta.start_pos", "meta.printer_pos", "meta.table_pos"))
 
 
 def import_visualplanning(task_name: str, src: Path | str, out: Path | str, split: str | None = None,

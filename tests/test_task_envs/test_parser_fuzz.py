@@ -1,0 +1,51 @@
+"""The parser never raises and stays fast on arbitrary and adversarial text."""
+
+import time
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from task_envs import TASKS, get_task, parse_answer
+
+ALPHABET = st.sampled_from(list("<>/answerANSWER udlrUDLR,;.-→←↑↓ \n\tpickdrop0123é漢😀"))
+fragments = st.lists(st.one_of(st.text(ALPHABET, max_size=20), st.sampled_from(["<answer>", "</answer>", "<ANSWER>", "pick up", "RRDL"])), max_size=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=fragments, task=st.sampled_from(TASKS), lenient=st.booleans())
+def test_parser_never_raises(parts, task, lenient):
+    text = "".join(parts)
+    parsed = parse_answer(text, task, lenient=lenient)
+    allowed = set(get_task(task).actions)
+    assert set(parsed.actions) <= allowed
+    if parsed.has_block:
+        assert parsed.answer_text is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=300), task=st.sampled_from(TASKS))
+def test_score_never_raises_on_any_text(text, task):
+    t = get_task(task)
+    instance = t.generate(t.default_levels[0], 7)
+    scores = t.score(instance, text)
+    assert 0.0 <= scores["progress"] <= 1.0
+    assert scores["optimal"] <= scores["success"]
+
+
+@pytest.mark.parametrize("text", [
+    "<answer>" * 20_000,
+    "</answer>" * 20_000,
+    "<answer>" * 10_000 + "</answer>",
+    "<answer>" + "R" * 200_000 + "</answer>",
+    "<answer>" + "UPICK" * 20_000 + "</answer>",
+    "<answer>" + "pick " * 20_000 + "</answer>",
+    "<answer>" + "-> " * 50_000 + "</answer>",
+    "a" * 300_000,
+    "<answer>" + "x" * 300_000 + "</answer>",
+])
+def test_adversarial_inputs_are_linear(text):
+    t0 = time.perf_counter()
+    for task in TASKS:
+        parse_answer(text, task)
+        parse_answer(text, task, lenient=True)
+    assert time.perf_counter() - t0 < 5.0
