@@ -33,7 +33,7 @@ from task_envs.dataset.generate import build_dataset, default_spec, generate_sam
 UPSTREAM = {"frozenlake": 53.0, "maze": 600.0, "minibehaviour": 340.0}
 
 
-def time_generation(task: str, per_level: int, workers: int, repeats: int = 2) -> float:
+def time_generation(task: str, per_level: int, workers: int, repeats: int = 3) -> float:
     """Best of ``repeats`` runs (shared VMs are noisy)."""
     spec = default_spec("train", per_level, seed=1, tasks=(task,))
     best = 0.0

@@ -134,8 +134,29 @@ class Task:
         return length
 
     def solution_length(self, instance: Any) -> int | None:
-        """Optimal plan length, or None when the instance cannot be solved."""
-        return self._graph(instance).optimal_length
+        """Optimal plan length, or None when the instance cannot be solved.
+
+        A forward search over ``step`` that stops at the first success: cheaper than the full state
+        graph that plans and progress need, so generators use it to check candidates.
+        """
+        graph = instance.__dict__.get("_graph")
+        if graph is not None:
+            return graph.optimal_length
+        start = self.initial_state(instance)
+        frontier, seen, depth = [start], {start}, 0
+        while frontier:
+            depth += 1
+            following = []
+            for state in frontier:
+                for action in self.actions:
+                    nxt, event, _ = self.step(instance, state, action)
+                    if event == SUCCESS:
+                        return depth
+                    if event == MOVED and nxt not in seen:
+                        seen.add(nxt)
+                        following.append(nxt)
+            frontier = following
+        return None
 
     def progress(self, instance: Any, actions: list[str] | tuple[str, ...]) -> float:
         """VisualPlanning's progress rate: the longest prefix of ``actions`` that follows some optimal

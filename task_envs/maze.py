@@ -77,7 +77,7 @@ class Maze(Task):
             walls = carve(level, rng)
             start, target = rng.sample(cells, 2)
             instance = MazeInstance(level, walls, start, target, seed)
-            if difficulty is None or self.difficulty_of(level, self.optimal_length(instance)) == difficulty:
+            if difficulty is None or self.difficulty_of(level, self.solution_length(instance)) == difficulty:
                 return instance
         raise TaskError(f"maze: no level-{level} maze with difficulty {difficulty!r} in {_CANDIDATES} candidates (seed {seed})")
 

@@ -132,3 +132,13 @@ def test_symbolic_state_holds_what_a_text_model_needs():
     room = mb.generate(5, 2)
     text = mb.symbolic_state(room)
     assert f"Printer: ({room.printer[0]}, {room.printer[1]})" in text and "Table cells" in text
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_solution_length_agrees_with_the_planner(name):
+    task = get_task(name)
+    for level in task.default_levels:
+        for seed in range(15):
+            inst = task.generate(level, seed)
+            fresh = task.from_record(task.to_record(inst))  # no cached graph
+            assert task.solution_length(fresh) == len(task.optimal_plan(inst))
