@@ -17,7 +17,7 @@ def test_base_dependencies_are_light():
 def test_prompts_are_package_data():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "prompts/*.txt" in config["task_envs"]
-    assert len(list((ROOT / "task_envs" / "prompts").glob("*.txt"))) == 6
+    assert len(list((ROOT / "task_envs" / "prompts").glob("*.txt"))) == 9
 
 
 def test_core_requirements_are_pinned():
