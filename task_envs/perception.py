@@ -87,7 +87,11 @@ def _format_value(kind: str, value) -> str:
 def format_perception(task: str, truth: dict) -> str:
     """Answer text for structured values: ``1. 4x4`` lines, question 4 of Maze spread over cell lines."""
     questions = QUESTIONS[normalise_task_name(task)]
-    return "\n".join(f"{q.number}. {_format_value(q.kind, truth[q.key])}" for q in questions)
+    lines = []
+    for q in questions:
+        value = _format_value(q.kind, truth[q.key])
+        lines.append(f"{q.number}.{value}" if value.startswith("\n") else f"{q.number}. {value}")
+    return "\n".join(lines)
 
 
 def perception_target(task: str, instance) -> str:

@@ -74,6 +74,17 @@ def _import(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    from ..exporters.llamafactory import export_llamafactory
+    from ..exporters.selection import parse_task_weights
+
+    out, name, count = export_llamafactory(args.data, args.out, kind=args.kind, name=args.name, per_level=args.per_level,
+                                           task_weights=parse_task_weights(args.task_weights), force=args.force)
+    print(f"{out}: {count} {args.kind} records as LLaMA-Factory dataset {name!r} "
+          f"(dataset_dir: {out}, dataset: {name})")
+    return 0
+
+
 def _verify(args) -> int:
     for path in args.data:
         dataset = load_dataset(path)
@@ -130,6 +141,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--force", action="store_true", help="replace an existing dataset folder")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
         p.set_defaults(func=_import)
+
+    exp = dsub.add_parser("export", help="export dataset folders to a framework's format")
+    esub = exp.add_subparsers(dest="export_format", metavar="FORMAT", required=True)
+    lf = esub.add_parser(
+        "llamafactory", help="LLaMA-Factory sharegpt dataset (perception or plan SFT)",
+        description="Write OUT/<name>.json, OUT/dataset_info.json and OUT/images/ so that LLaMA-Factory's "
+                    "dataset_dir: OUT and dataset: <name> work unchanged. The default mix takes every case of every "
+                    "--data folder, i.e. equal samples per level when the folders were generated (upstream's mix).",
+    )
+    lf.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
+    lf.add_argument("--out", required=True, help="output folder")
+    lf.add_argument("--kind", choices=("perception", "plan"), default="perception",
+                    help="perception: questions about the image -> exact answers (default); plan: student prompt -> optimal plan")
+    lf.add_argument("--name", help="dataset name in dataset_info.json (default: mgsd_<kind>)")
+    lf.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
+    lf.add_argument("--task-weights", help="repeat factors per task, e.g. minibehaviour=3,maze=2 (default: 1 each)")
+    lf.add_argument("--force", action="store_true", help="replace an existing export")
+    lf.set_defaults(func=_export)
 
     ver = dsub.add_parser("verify", help="check dataset folders against their manifests (sha256, records)")
     ver.add_argument("data", nargs="+", help="dataset folders")

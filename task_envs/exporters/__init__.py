@@ -1,0 +1,1 @@
+"""Dataset folders turned into the formats of the training and evaluation frameworks."""

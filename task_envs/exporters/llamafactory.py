@@ -1,0 +1,89 @@
+"""LLaMA-Factory sharegpt datasets: ``mgsd data export llamafactory``.
+
+Writes ``OUT/<name>.json`` (records with ``messages`` and ``images``), ``OUT/dataset_info.json``
+(one entry, ``<name>``) and ``OUT/images/`` (hard links to the dataset images where possible), so
+that ``dataset_dir: OUT`` and ``dataset: <name>`` work unchanged; image paths are relative to OUT,
+which is LLaMA-Factory's ``media_dir`` (set it to OUT if you move the json).
+
+Kinds: ``perception`` (perception questions -> exact answer text; the cold-start SFT) and ``plan``
+(the student prompt -> an optimal plan in an answer block; a direct plan-SFT ablation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from ..answers import format_answer
+from ..dataset.folder import DatasetError, instance_of
+from ..io_utils import atomic_write_json
+from ..perception import perception_prompt, perception_target
+from ..prompts import load_prompt
+from .selection import select_cases
+
+KINDS = ("perception", "plan")
+IMAGE_TOKEN = "<image>"
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def conversation(kind: str, sample: dict, instance) -> list[dict]:
+    """The two-turn chat for one case; the image comes first in the user turn."""
+    task = sample["task"]
+    if kind == "perception":
+        prompt, answer = perception_prompt(task), perception_target(task, instance)
+    else:
+        prompt, answer = load_prompt("student", task), format_answer(sample["optimal_plan"])
+    return [{"role": "user", "content": IMAGE_TOKEN + prompt}, {"role": "assistant", "content": answer}]
+
+
+def export_llamafactory(data: list[str], out: Path | str, kind: str = "perception", name: str | None = None,
+                        per_level: int | None = None, task_weights: dict[str, int] | None = None,
+                        force: bool = False) -> tuple[Path, str, int]:
+    """Write the export; returns (folder, dataset name, record count)."""
+    if kind not in KINDS:
+        raise DatasetError(f"--kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+    out = Path(out)
+    name = name or f"mgsd_{kind}"
+    if out.exists():
+        if not force:
+            raise DatasetError(f"{out} already exists; pass --force to replace it")
+        if not (out / "dataset_info.json").is_file():
+            raise DatasetError(f"{out} exists and is not a LLaMA-Factory export; refusing to replace it")
+    cases = select_cases(data, per_level, task_weights)
+    tmp = out.with_name(out.name + ".incomplete")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "images").mkdir(parents=True)
+    try:
+        records = []
+        linked: set[str] = set()
+        for dataset, sample in cases:
+            instance = instance_of(sample, f"{dataset.root}/samples.jsonl id {sample['id']}")
+            image = f"images/{sample['id']}.png"
+            if image not in linked:
+                src = dataset.image_path(sample)
+                if not src.is_file():
+                    raise DatasetError(f"{src}: image of {sample['id']} is missing")
+                _link_or_copy(src, tmp / image)
+                linked.add(image)
+            records.append({"id": sample["id"], "task": sample["task"], "level": sample["level"],
+                            "messages": conversation(kind, sample, instance), "images": [image]})
+        (tmp / f"{name}.json").write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        info = {name: {"file_name": f"{name}.json", "formatting": "sharegpt",
+                       "columns": {"messages": "messages", "images": "images"},
+                       "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}}}
+        atomic_write_json(tmp / "dataset_info.json", info)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out, name, len(records)
