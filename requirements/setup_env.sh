@@ -9,6 +9,12 @@
 #   MGSD_BASE_PYTHON    interpreter that creates the venv (default: python3)
 #   MGSD_VENVS          where environments live (default: <repo>/.venvs)
 #   MGSD_TORCH=cpu|cuda torch wheels for environments that need torch (default: cuda if nvidia-smi works)
+#   MGSD_TORCH_PIP_ARGS extra pip arguments for the torch install (e.g. an --index-url of your mirror)
+#
+# Every requirements file is a complete pinned set, installed with --no-deps. A file with the line
+# "# mgsd-needs: torch" gets torch==2.13.0 first; on CPU, where every torchvision/torchaudio wheel on
+# PyPI is a CUDA build that cannot import, those two stay out and the CPU compatibility step
+# (LlamaFactory/mgsd_sft/cpu_compat.py) is installed as a .pth hook instead.
 set -euo pipefail
 name=${1:?usage: setup_env.sh NAME   (one of: $(cd "$(dirname "$0")" && ls *.txt | grep -v -e core -e test -e constraints | sed 's/\.txt$//' | tr '\n' ' '))}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,16 +32,32 @@ venv="${MGSD_VENVS:-$repo/.venvs}/$name"
 py="$venv/bin/python"
 # The environment is current when the hash of its inputs matches the stamp written after the last install.
 stamp="$venv/.mgsd-stamp"
-want=$(cat "$repo"/requirements/*.txt "$repo/pyproject.toml" | sha256sum | cut -d' ' -f1)
+torch_kind=${MGSD_TORCH:-$(nvidia-smi -L >/dev/null 2>&1 && echo cuda || echo cpu)}
+want=$( (cat "$repo"/requirements/*.txt "$repo/pyproject.toml" "$repo/LlamaFactory/mgsd_sft/cpu_compat.py"; echo "$torch_kind") | sha256sum | cut -d' ' -f1)
 if [[ -x "$py" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   echo "$py"; exit 0
 fi
 
 echo "setup_env.sh: preparing environment '$name' in $venv" >&2
 "${MGSD_BASE_PYTHON:-python3}" -m venv "$venv" >&2
-"$py" -m pip install --quiet --upgrade pip >&2 || true
-"$py" -m pip install --quiet -r "$req" >&2
-"$py" -m pip install --quiet --no-deps -e "$repo" >&2
+pip_install() { "$py" -m pip install --quiet --disable-pip-version-check "$@" >&2; }
+rm -f "$venv"/lib/python*/site-packages/mgsd_cpu_compat.pth
+if grep -q "^# mgsd-needs: torch" "$req"; then
+  echo "setup_env.sh: installing torch ($torch_kind)" >&2
+  if [[ "$torch_kind" == cuda ]]; then
+    pip_install ${MGSD_TORCH_PIP_ARGS:-} torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.0
+  else
+    pip_install ${MGSD_TORCH_PIP_ARGS:-} torch==2.13.0
+    "$py" -m pip uninstall --quiet -y torchvision torchaudio >&2 2>/dev/null || true
+  fi
+fi
+pip_install --no-deps -r "$req"
+pip_install --no-deps -e "$repo"
+if grep -q "^# mgsd-needs: torch" "$req" && ! "$py" -c "import torchvision" 2>/dev/null; then
+  site=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+  echo "import mgsd_sft.cpu_compat as _mgsd; _mgsd.apply()" > "$site/mgsd_cpu_compat.pth"
+  echo "setup_env.sh: torchvision/torchaudio cannot import here; CPU compatibility step installed" >&2
+fi
 "$py" -c "import task_envs" >&2
 echo "$want" > "$stamp"
 echo "setup_env.sh: environment '$name' ready" >&2

@@ -1,0 +1,147 @@
+"""A tiny Qwen3-VL built locally (random weights, locally trained tokenizer), saved like a hub checkpoint.
+
+Used by the tests and the quickstart so that every stage runs on a CPU without a model hub. The build
+is deterministic (same files for the same version of this module) and cached: a folder whose
+``mgsd_tiny.json`` matches the recipe is reused.
+
+    python -m mgsd_sft.tiny_model --out models/tiny-qwen3-vl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+RECIPE_VERSION = 1
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+                  "<|image_pad|>", "<|video_pad|>"]
+VOCAB_SIZE = 512
+# A Qwen-style chat template: system/user/assistant turns, images as vision_start + image_pad + vision_end.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' or 'image' in part or 'image_url' in part %}{{ '<|vision_start|><|image_pad|><|vision_end|>' }}"
+    "{% elif part['type'] == 'video' or 'video' in part %}{{ '<|vision_start|><|video_pad|><|vision_end|>' }}"
+    "{% elif 'text' in part %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+RECIPE = {
+    "version": RECIPE_VERSION,
+    "text": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+             "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 4096,
+             "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 2, 2],
+                                 "mrope_interleaved": True}},
+    "vision": {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "patch_size": 16,
+               "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 64,
+               "num_position_embeddings": 256, "deepstack_visual_indexes": [1]},
+    "image": {"min_pixels": 65536, "max_pixels": 262144},
+}
+
+
+def _corpus() -> list[str]:
+    """Text the tokenizer learns from: every prompt and target style of the project."""
+    from task_envs import TASKS, get_task
+    from task_envs.answers import format_answer
+    from task_envs.perception import perception_prompt, perception_target
+    from task_envs.prompts import PLAN_PROMPTS, load_prompt
+
+    texts = []
+    for name in TASKS:
+        task = get_task(name)
+        texts += [load_prompt(v, name) for v in PLAN_PROMPTS] + [perception_prompt(name)]
+        for level in task.default_levels:
+            for seed in range(3):
+                inst = task.generate(level, seed)
+                texts += [perception_target(name, inst), format_answer(task.optimal_plan(inst)), task.symbolic_state(inst)]
+    return texts
+
+
+def build_tokenizer(out: Path):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=SPECIAL_TOKENS, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(_corpus(), trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                   model_max_length=4096, padding_side="left")
+    fast.chat_template = CHAT_TEMPLATE
+    return fast
+
+
+def build(out: Path | str, force: bool = False) -> Path:
+    """Build the tiny model into ``out`` (reused when already built with this recipe)."""
+    out = Path(out)
+    marker = out / "mgsd_tiny.json"
+    if not force and marker.is_file() and json.loads(marker.read_text()) == RECIPE:
+        return out
+    import torch
+    from transformers import GenerationConfig, Qwen3VLConfig, Qwen3VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    tmp = out.with_name(out.name + ".incomplete")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    tokenizer = build_tokenizer(tmp)
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+    config = Qwen3VLConfig(
+        text_config={**RECIPE["text"], "vocab_size": len(tokenizer), "bos_token_id": None,
+                     "eos_token_id": ids["<|im_end|>"], "pad_token_id": ids["<|endoftext|>"]},
+        vision_config=RECIPE["vision"],
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    model = Qwen3VLForConditionalGeneration(config).eval()
+    model.generation_config = GenerationConfig(eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
+                                               pad_token_id=ids["<|endoftext|>"], do_sample=False)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    image_processor = Qwen2VLImageProcessorPil(patch_size=16, merge_size=2, temporal_patch_size=2,
+                                            min_pixels=RECIPE["image"]["min_pixels"], max_pixels=RECIPE["image"]["max_pixels"],
+                                            image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
+    image_processor.save_pretrained(tmp)
+    save_processor_config(tmp)
+    marker_tmp = tmp / "mgsd_tiny.json"
+    marker_tmp.write_text(json.dumps(RECIPE, indent=1) + "\n")
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return out
+
+
+def save_processor_config(folder: Path) -> None:
+    """processor_config.json / video preprocessor config so that AutoProcessor builds a Qwen3VLProcessor."""
+    (folder / "processor_config.json").write_text(json.dumps({"processor_class": "Qwen3VLProcessor"}, indent=1) + "\n")
+    video = {"video_processor_type": "Qwen3VLVideoProcessor", "patch_size": 16, "merge_size": 2,
+             "temporal_patch_size": 2, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+             "size": {"shortest_edge": RECIPE["image"]["min_pixels"], "longest_edge": RECIPE["image"]["max_pixels"]}}
+    (folder / "video_preprocessor_config.json").write_text(json.dumps(video, indent=1) + "\n")
+    (folder / "chat_template.jinja").write_text(CHAT_TEMPLATE)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Build the tiny local Qwen3-VL used by tests and the quickstart.")
+    parser.add_argument("--out", default="models/tiny-qwen3-vl", help="output folder (default: models/tiny-qwen3-vl)")
+    parser.add_argument("--force", action="store_true", help="rebuild even when the folder holds this recipe")
+    args = parser.parse_args(argv)
+    out = build(args.out, force=args.force)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
