@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# The project's test command (README): creates each environment it needs, then runs its tests.
-# Extra arguments go to pytest, e.g. `bash tests/run.sh -k parser`.
+# The project's test command (README): creates each environment it needs, then runs its tests there.
+#   bash tests/run.sh              all suites
+#   MGSD_TEST_SUITES=eval bash tests/run.sh -k parser    one suite, extra arguments go to pytest
+# pytest exits 5 when it collects no test; that fails the run like any other non-zero exit (set -e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=$(bash requirements/setup_env.sh eval)
-# pytest exits 5 when it collects no test; that must fail, and it does: set -e stops on any non-zero exit.
-"$PY" -m pytest -q -p no:cacheprovider tests/test_task_envs "$@"
+suites=${MGSD_TEST_SUITES:-"eval sft"}
+declare -A paths=([eval]="tests/test_task_envs" [sft]="tests/test_sft")
+for suite in $suites; do
+  [[ -n "${paths[$suite]:-}" ]] || { echo "tests/run.sh: unknown suite '$suite' (eval, sft)" >&2; exit 2; }
+  PY=$(bash requirements/setup_env.sh "$suite")
+  echo "== $suite tests (${paths[$suite]}) with $PY"
+  "$PY" -m pytest -q -p no:cacheprovider "${paths[$suite]}" "$@"
+done

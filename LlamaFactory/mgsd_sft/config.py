@@ -23,6 +23,18 @@ class ConfigError(ValueError):
     pass
 
 
+def _scalar(text: str):
+    """A YAML scalar, with numbers like ``2e-4`` read as numbers (YAML 1.1 wants ``2.0e-4``)."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+    return value
+
+
 def parse_overrides(items: list[str] | None) -> dict:
     """``["lr=1e-4", "max_steps=5"]`` -> typed values (YAML scalars)."""
     out = {}
@@ -30,7 +42,7 @@ def parse_overrides(items: list[str] | None) -> dict:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"override {item!r}: expected key=value")
-        out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        out[key.strip()] = _scalar(value) if value.strip() else None
     return out
 
 
