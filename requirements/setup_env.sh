@@ -47,7 +47,7 @@ if grep -q "^# mgsd-needs: torch" "$req"; then
   if [[ "$torch_kind" == cuda ]]; then
     pip_install ${MGSD_TORCH_PIP_ARGS:-} torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.0
   else
-    pip_install ${MGSD_TORCH_PIP_ARGS:-} torch==2.13.0
+    pip_install ${MGSD_TORCH_PIP_ARGS:-} -c "$repo/requirements/constraints-cpu.txt" torch
     "$py" -m pip uninstall --quiet -y torchvision torchaudio >&2 2>/dev/null || true
   fi
 fi
