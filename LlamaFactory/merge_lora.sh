@@ -3,7 +3,7 @@
 # processor, tokenizer, chat template, a generation config that keeps every EOS id), checked to load and
 # generate before success is reported.
 #
-#   ADAPTER_PATH=saves/qwen3-vl-4b/perception_lora MODEL_SIZE=4b bash LlamaFactory/merge_lora.sh
+#   ADAPTER_PATH=models/saves/qwen3-vl-4b/perception_lora MODEL_SIZE=4b bash LlamaFactory/merge_lora.sh
 #
 # Environment overrides (defaults in brackets):
 #   ADAPTER_PATH     LoRA adapter folder (required; or the first argument)

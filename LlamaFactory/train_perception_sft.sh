@@ -8,7 +8,7 @@
 #   MODEL_PATH       base model folder [models/Qwen3-VL-<SIZE>-Instruct]
 #   DATA_DIR         LLaMA-Factory dataset folder from `mgsd data export llamafactory` [data/sft/perception]
 #   DATASET          dataset name inside DATA_DIR/dataset_info.json [mgsd_perception]
-#   OUTPUT_DIR       adapter and checkpoints [saves/qwen3-vl-<size>/perception_lora]
+#   OUTPUT_DIR       adapter and checkpoints [models/saves/qwen3-vl-<size>/perception_lora]
 #   NPROC_PER_NODE   processes (GPUs) per node [all visible GPUs, or 1]
 #   NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT   multi-node torchrun [1, 0, 127.0.0.1, 29500]
 #   USE_CPU          1 forces the CPU profile (no bf16, no workers) [auto: 1 when no GPU is visible]
@@ -29,7 +29,7 @@ CONFIG=${CONFIG:-$here/configs/qwen3vl_${MODEL_SIZE}_perception_lora.yaml}
 MODEL_PATH=${MODEL_PATH:-models/Qwen3-VL-${size_upper}-Instruct}
 DATA_DIR=${DATA_DIR:-data/sft/perception}
 DATASET=${DATASET:-mgsd_perception}
-OUTPUT_DIR=${OUTPUT_DIR:-saves/qwen3-vl-${MODEL_SIZE}/perception_lora}
+OUTPUT_DIR=${OUTPUT_DIR:-models/saves/qwen3-vl-${MODEL_SIZE}/perception_lora}
 gpus=$( (nvidia-smi -L 2>/dev/null || true) | grep -c "^GPU" || true)
 NPROC_PER_NODE=${NPROC_PER_NODE:-$(( gpus > 0 ? gpus : 1 ))}
 NNODES=${NNODES:-1}; NODE_RANK=${NODE_RANK:-0}; MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}; MASTER_PORT=${MASTER_PORT:-29500}

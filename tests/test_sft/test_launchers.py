@@ -26,7 +26,7 @@ def test_both_sizes_resolve_with_overrides():
 def test_defaults_follow_the_size():
     config, _ = dry("train_perception_sft.sh", MODEL_SIZE="8b", USE_CPU="0")
     assert config["model_name_or_path"] == "models/Qwen3-VL-8B-Instruct"
-    assert config["output_dir"] == "saves/qwen3-vl-8b/perception_lora"
+    assert config["output_dir"] == "models/saves/qwen3-vl-8b/perception_lora"
 
 
 def test_cpu_profile_and_reporting():
