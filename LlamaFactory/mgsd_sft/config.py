@@ -23,8 +23,14 @@ class ConfigError(ValueError):
     pass
 
 
+_WORDS_KEPT = {"yes", "no", "on", "off", "y", "n"}
+
+
 def _scalar(text: str):
-    """A YAML scalar, with numbers like ``2e-4`` read as numbers (YAML 1.1 wants ``2.0e-4``)."""
+    """A YAML scalar, with numbers like ``2e-4`` read as numbers (YAML 1.1 wants ``2.0e-4``) and
+    ``no``/``yes``/``on``/``off`` kept as words (``eval_strategy=no``); only true/false are booleans."""
+    if text.strip().lower() in _WORDS_KEPT:
+        return text.strip()
     value = yaml.safe_load(text)
     if isinstance(value, str):
         for kind in (int, float):

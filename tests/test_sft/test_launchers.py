@@ -23,6 +23,12 @@ def test_both_sizes_resolve_with_overrides():
         assert f"MODEL_SIZE={size}" in log and "OUTPUT_DIR=/o/run" in log
 
 
+def test_override_values_keep_their_meaning():
+    config, _ = dry("train_perception_sft.sh", SFT_OVERRIDES="eval_strategy=no plot_loss=false learning_rate=3e-5 val_size=0 report_to=none")
+    assert config["eval_strategy"] == "no" and config["plot_loss"] is False
+    assert config["learning_rate"] == 3e-5 and config["val_size"] == 0
+
+
 def test_defaults_follow_the_size():
     config, _ = dry("train_perception_sft.sh", MODEL_SIZE="8b", USE_CPU="0")
     assert config["model_name_or_path"] == "models/Qwen3-VL-8B-Instruct"
