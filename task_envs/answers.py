@@ -39,7 +39,8 @@ _WORDS = {
 }
 # Pieces a run-together token may be split into ("RRDL", "UUPICKRDROP").
 _PIECES = ("pick", "drop", "up", "down", "left", "right", "u", "d", "l", "r")
-_MAX_PIECE = max(len(p) for p in _PIECES)
+# Longest run-together token that is split into pieces; a longer run is one invalid token.
+_MAX_RUN = 320
 
 _TASK_ACTIONS = {
     "frozenlake": frozenset(MOVES),
@@ -114,7 +115,7 @@ def _read_actions(body: str, allowed: frozenset[str]) -> tuple[list[str], list[s
         word = _WORDS.get(token)
         if word is not None:
             pieces = [word]
-        elif token.isalpha() and token.isascii() and len(token) <= 64 * _MAX_PIECE:
+        elif token.isalpha() and token.isascii() and len(token) <= _MAX_RUN:
             segmented = _segment(token)
             pieces = [_WORDS[p] for p in segmented] if segmented else []
         else:

@@ -202,7 +202,7 @@ class Task:
         result.update(
             success=int(outcome.success),
             optimal=int(outcome.success and outcome.steps == optimal_length),
-            progress=1.0 if outcome.success and outcome.steps == optimal_length else self.progress(instance, parsed.actions),
+            progress=self.progress(instance, parsed.actions),
             illegal=int(outcome.illegal),
             fell=int(outcome.fell),
             steps=outcome.steps,

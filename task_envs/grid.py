@@ -10,16 +10,6 @@ MOVES: tuple[str, ...] = ("up", "down", "left", "right")
 DELTAS: dict[str, Pos] = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
 
-def in_bounds(pos: Pos, size: int) -> bool:
-    r, c = pos
-    return 0 <= r < size and 0 <= c < size
-
-
-def shift(pos: Pos, move: str) -> Pos:
-    dr, dc = DELTAS[move]
-    return (pos[0] + dr, pos[1] + dc)
-
-
 def neighbours(pos: Pos, size: int) -> list[Pos]:
     """4-neighbours of ``pos`` inside a ``size`` x ``size`` grid, in MOVES order."""
     r, c = pos

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -27,3 +28,27 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
 
 def atomic_write_json(path: Path | str, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
+
+
+def staging_dir(out: Path | str) -> Path:
+    """An empty ``<out>.incomplete`` folder next to ``out`` (a leftover from an interrupted run is cleared)."""
+    out = Path(out)
+    tmp = out.with_name(out.name + ".incomplete")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def publish_dir(tmp: Path, out: Path, replace: bool = False) -> Path:
+    """Move a finished staging folder to ``out``; an existing ``out`` is swapped out only if ``replace``."""
+    if out.exists():
+        if not replace:
+            raise FileExistsError(f"{out} already exists")
+        old = out.with_name(out.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, out)
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .base import MOVED, SUCCESS
 from .grid import MOVES, Pos, format_pos
 from .prompts import load_prompt
 from .registry import get_task, normalise_task_name
@@ -52,7 +53,7 @@ def _moves_from(task_name: str, instance) -> frozenset[str]:
     """Moves from the start that the rules allow without ending the episode badly."""
     task = get_task(task_name)
     start = task.initial_state(instance)
-    return frozenset(m for m in MOVES if task.step(instance, start, m)[1] in ("moved", "success"))
+    return frozenset(m for m in MOVES if task.step(instance, start, m)[1] in (MOVED, SUCCESS))
 
 
 def perception_truth(task: str, instance) -> dict:

@@ -47,7 +47,7 @@ def complete(base: Path, merged: Path) -> list[str]:
         cfg = json.loads(merged_gen.read_text()) if merged_gen.is_file() else dict(base_cfg)
         eos = _eos_list(cfg.get("eos_token_id"))
         eos += [e for e in _eos_list(base_cfg.get("eos_token_id")) if e not in eos]
-        if eos and eos != _eos_list(cfg.get("eos_token_id")) or not merged_gen.is_file():
+        if not merged_gen.is_file() or (eos and eos != _eos_list(cfg.get("eos_token_id"))):
             cfg["eos_token_id"] = eos
             tmp = merged_gen.with_suffix(".tmp")
             tmp.write_text(json.dumps(cfg, indent=2) + "\n")

@@ -65,7 +65,7 @@ def _corpus() -> list[str]:
     return texts
 
 
-def build_tokenizer(out: Path):
+def build_tokenizer():
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -94,7 +94,7 @@ def build(out: Path | str, force: bool = False) -> Path:
     tmp = out.with_name(out.name + ".incomplete")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    tokenizer = build_tokenizer(tmp)
+    tokenizer = build_tokenizer()
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     config = Qwen3VLConfig(
         text_config={**RECIPE["text"], "vocab_size": len(tokenizer), "bos_token_id": None,

@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from ..base import TaskError
-from ..registry import normalise_task_name
+from . import data, plans
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,21 +19,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def task_arg(value: str) -> str:
-    """argparse type for a task name (aliases accepted)."""
-    try:
-        return normalise_task_name(value)
-    except TaskError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mgsd",
         description="MGSD: visual spatial planning tasks (FrozenLake, Maze, MiniBehaviour), data pipeline and scoring.",
     )
-    from . import data, plans  # noqa: PLC0415 (they import task_arg from here)
-
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     data.register(sub)
     plans.register(sub)

@@ -11,7 +11,7 @@ from ..dataset.folder import load_dataset
 from ..dataset.generate import GenerateSpec, build_dataset
 from ..dataset.importers import import_visualplanning, import_vsp
 from ..dataset.splits import SPLITS
-from . import task_arg
+from .args import task_arg
 
 
 def parse_level_list(text: str) -> tuple[int, ...]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..dataset.folder import DatasetError, load_dataset, read_jsonl
+from ..dataset.folder import DatasetError, load_datasets, read_jsonl
 from ..io_utils import atomic_write_json, atomic_write_text
 from ..metrics import format_table, summarise
 from ..registry import get_task
@@ -16,15 +16,7 @@ from ..registry import get_task
 
 def load_cases(paths: list[str]) -> list[tuple[dict, object]]:
     """(sample, instance) pairs of every dataset folder; ids must be unique across folders."""
-    cases = []
-    seen: dict[str, str] = {}
-    for path in paths:
-        for sample, instance in load_dataset(path).instances():
-            if sample["id"] in seen:
-                raise DatasetError(f"{path}: sample id {sample['id']!r} also appears in {seen[sample['id']]}")
-            seen[sample["id"]] = path
-            cases.append((sample, instance))
-    return cases
+    return [case for dataset in load_datasets(paths) for case in dataset.instances()]
 
 
 def load_predictions(path: str, known_ids: set[str]) -> dict[str, str]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..base import TaskError
+from ..io_utils import publish_dir, staging_dir
 from ..registry import get_task
 
 FORMAT_VERSION = 1
@@ -44,28 +44,39 @@ def dump_json_line(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def incomplete_path(out: Path) -> Path:
-    return out.with_name(out.name + ".incomplete")
+def prepare_output(out: Path, spec: dict, force: bool) -> bool:
+    """Whether ``out`` must be (re)built: False when it already holds a dataset of this very spec.
 
-
-def check_replaceable(out: Path) -> None:
-    """``--force`` may replace a dataset folder or an empty folder, never anything else."""
+    Another spec is an error unless ``force``; ``force`` may replace a dataset folder or an empty
+    folder, never anything else."""
+    if out.exists() and not force:
+        if load_dataset(out).manifest.get("spec") == spec:
+            return False
+        raise DatasetError(f"{out} already holds a dataset with a different spec; pass --force to rebuild it")
     if out.exists() and not (out / MANIFEST).is_file() and (not out.is_dir() or any(out.iterdir())):
         raise DatasetError(f"{out} exists and is not a dataset folder; refusing to replace it")
+    return True
 
 
 class DatasetWriter:
-    """Collects images and samples in ``<out>.incomplete`` and publishes them with :meth:`finish`."""
+    """Collects images and samples in ``<out>.incomplete`` and publishes them with :meth:`finish`.
+
+    Use it as a context manager: an error before :meth:`finish` removes the staging folder."""
 
     def __init__(self, out: Path | str):
         self.out = Path(out)
-        self.tmp = incomplete_path(self.out)
-        if self.tmp.exists():
-            shutil.rmtree(self.tmp)
-        (self.tmp / IMAGES).mkdir(parents=True)
+        self.tmp = staging_dir(self.out)
+        (self.tmp / IMAGES).mkdir()
         self._files: dict[str, str] = {}
         self._samples: list[dict] = []
         self._ids: set[str] = set()
+
+    def __enter__(self) -> "DatasetWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def add_image(self, relpath: str, data: bytes, digest: str | None = None) -> None:
         (self.tmp / relpath).write_bytes(data)
@@ -99,21 +110,10 @@ class DatasetWriter:
             "files": files,
         }
         (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        if self.out.exists():
-            if not replace:
-                raise DatasetError(f"{self.out} already exists")
-            old = self.out.with_name(self.out.name + ".old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(self.out, old)
-            os.replace(self.tmp, self.out)
-            shutil.rmtree(old)
-        else:
-            os.replace(self.tmp, self.out)
-        return self.out
-
-    def abort(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            return publish_dir(self.tmp, self.out, replace)
+        except FileExistsError:
+            raise DatasetError(f"{self.out} already exists") from None
 
 
 @dataclass
@@ -148,6 +148,19 @@ def instance_of(sample: dict, where: str):
         return get_task(sample.get("task", "")).from_record(sample)
     except TaskError as exc:
         raise DatasetError(f"{where}: {exc}") from None
+
+
+def load_datasets(paths) -> list[Dataset]:
+    """Several dataset folders read together; a sample id may appear in only one of them."""
+    datasets, seen = [], {}
+    for path in paths:
+        dataset = load_dataset(path)
+        for sample in dataset.samples:
+            if sample["id"] in seen:
+                raise DatasetError(f"{path}: sample id {sample['id']!r} also appears in {seen[sample['id']]}")
+            seen[sample["id"]] = path
+        datasets.append(dataset)
+    return datasets
 
 
 def load_dataset(root: Path | str) -> Dataset:

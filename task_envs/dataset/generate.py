@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .. import __version__
 from ..base import DIFFICULTIES
 from ..registry import TASKS, get_task
-from .folder import DatasetError, DatasetWriter, check_replaceable, load_dataset, sha256_bytes
+from .folder import DatasetError, DatasetWriter, prepare_output, sha256_bytes
 from .samples import encode_png, make_sample
 from .splits import SPLIT_FRACTIONS, SPLITS, candidate_seed, split_of
 
@@ -98,16 +98,11 @@ def _candidates(args) -> list:
     return out
 
 
-def render_sample(task_name: str, sample_id: str, split: str, instance) -> tuple[dict, bytes]:
-    """The sample record of an instance and the PNG bytes of its image."""
-    task = get_task(task_name)
-    return make_sample(task, instance, sample_id, split), encode_png(task.render(instance))
-
-
 def _render_and_write(args) -> tuple[dict, str]:
     """Worker: render one sample, write its image under ``root`` (if any), return the record and digest."""
     root, task_name, sample_id, split, instance = args
-    sample, data = render_sample(task_name, sample_id, split, instance)
+    task = get_task(task_name)
+    sample, data = make_sample(task, instance, sample_id, split), encode_png(task.render(instance))
     if root is not None:
         (Path(root) / sample["image"]).write_bytes(data)
     return sample, sha256_bytes(data)
@@ -186,14 +181,14 @@ def _accept(spec: GenerateSpec, streams: list[_Stream], executor: Executor | Non
 
 def _ordered_samples(spec: GenerateSpec, streams: list[_Stream]) -> list[tuple[str, str, object]]:
     """(task, sample id, instance) in file order; buckets interleave easy, medium, hard by index."""
-    by_key = {(s.task, s.level, s.difficulty): list(s.accepted) for s in streams}
+    by_key = {(s.task, s.level, s.difficulty): iter(s.accepted) for s in streams}
     out = []
     for name in spec.tasks:
         task = get_task(name)
         for level in spec.levels[name]:
             for index in range(spec.per_level):
                 difficulty = DIFFICULTIES[index % len(DIFFICULTIES)] if task.balanced_difficulty else None
-                instance = by_key[(name, level, difficulty)].pop(0)
+                instance = next(by_key[(name, level, difficulty)])
                 out.append((name, f"{name}_{spec.split}_level{level}_{index:05d}", instance))
     return out
 
@@ -210,19 +205,11 @@ def build_dataset(spec: GenerateSpec, out: Path | str, workers: int = 1, force: 
     """Build ``out`` from ``spec``; returns (path, built). An existing folder with the same spec is
     reused (built=False); one with another spec is an error unless ``force``."""
     out = Path(out)
-    if out.exists() and not force:
-        existing = load_dataset(out)
-        if existing.manifest.get("spec") == spec.to_json():
-            return out, False
-        raise DatasetError(f"{out} already holds a dataset with a different spec; pass --force to rebuild it")
-    check_replaceable(out)
-    writer = DatasetWriter(out)
-    try:
+    if not prepare_output(out, spec.to_json(), force):
+        return out, False
+    with DatasetWriter(out) as writer:
         for sample, digest in generate_samples(spec, workers, writer.tmp, progress):
             writer.record_image(sample["image"], digest)
             writer.add_sample(sample)
         writer.finish(spec.to_json(), replace=force)
-    except BaseException:
-        writer.abort()
-        raise
     return out, True

@@ -22,29 +22,12 @@ from ..maze import MazeInstance, walls_from_layout
 from ..registry import get_task
 from ..render.frozenlake import fit_to_canvas
 from ..grid import parse_pos
-from .folder import DatasetError, DatasetWriter, check_replaceable, load_dataset, sha256_bytes
+from .folder import DatasetError, DatasetWriter, prepare_output, sha256_bytes
 from .samples import encode_png, make_sample
+from .splits import SPLITS
 
 VSP_TOKENS = {"@": "S", "*": "G", "#": "H", "_": "F"}
 _LEVEL_DIR = re.compile(r"^level(\d+)$")
-
-
-def _prepare_out(out: Path, spec: dict, force: bool) -> bool:
-    """True when ``out`` must be (re)built; False when it already holds this very import."""
-    if out.exists() and not force:
-        if load_dataset(out).manifest.get("spec") == spec:
-            return False
-        raise DatasetError(f"{out} already holds a dataset with a different spec; pass --force to rebuild it")
-    check_replaceable(out)
-    return True
-
-
-def _publish(writer: DatasetWriter, spec: dict, force: bool) -> None:
-    try:
-        writer.finish(spec, replace=force)
-    except BaseException:
-        writer.abort()
-        raise
 
 
 # ---- VSP FrozenLake maps --------------------------------------------------------------------
@@ -100,14 +83,13 @@ def import_vsp(src: Path | str, out: Path | str, levels=None, force: bool = Fals
     level_set = set(levels) if levels else None
     spec = {"builder": "import", "benchmark": "vsp", "src": str(src.resolve()),
             "levels": sorted(level_set) if level_set else "all", "task_envs_version": __version__}
-    if not _prepare_out(out, spec, force):
+    if not prepare_output(out, spec, force):
         return out, False
     cases = _vsp_cases(src, level_set)
     if not cases:
         raise DatasetError(f"{src}: no level<N>/table/<n>.txt files found")
     task = get_task("frozenlake")
-    writer = DatasetWriter(out)
-    try:
+    with DatasetWriter(out) as writer:
         for level, number, table, image_path in tqdm(cases, desc="vsp", unit="map", disable=not progress):
             task.check_level(level)
             where = str(table)
@@ -127,17 +109,17 @@ def import_vsp(src: Path | str, out: Path | str, levels=None, force: bool = Fals
             sample = make_sample(task, instance, f"frozenlake_vsp_level{level}_{number:04d}", "test", source)
             writer.add_image(sample["image"], data, sha256_bytes(data))
             writer.add_sample(sample)
-    except BaseException:
-        writer.abort()
-        raise
-    _publish(writer, spec, force)
+        writer.finish(spec, replace=force)
     return out, True
 
 
 # ---- VisualPlanning JSONL ---------------------------------------------------------------------
 def _state_index(value: object, level: int, field: str) -> tuple[int, int]:
     if isinstance(value, list):
-        return parse_pos(value, field)
+        pos = parse_pos(value, field)
+        if not (0 <= pos[0] < level and 0 <= pos[1] < level):
+            raise TaskError(f"field '{field}': {value} is outside a {level}x{level} grid")
+        return pos
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < level * level:
         raise TaskError(f"field '{field}': expected a state index in [0, {level * level}) or [row, col], got {value!r}")
     return divmod(value, level)
@@ -182,15 +164,15 @@ def import_visualplanning(task_name: str, src: Path | str, out: Path | str, spli
     task = get_task(task_name)
     if not src.is_file():
         raise DatasetError(f"{src}: no such file")
-    split = split or (src.stem.split("_")[0] if src.stem.split("_")[0] in ("train", "val", "test") else "test")
+    prefix = src.stem.split("_")[0]
+    split = split or (prefix if prefix in SPLITS else "test")
     level_set = set(levels) if levels else None
     spec = {"builder": "import", "benchmark": "visualplanning", "task": task.name, "src": str(src.resolve()),
             "split": split, "levels": sorted(level_set) if level_set else "all", "task_envs_version": __version__}
-    if not _prepare_out(out, spec, force):
+    if not prepare_output(out, spec, force):
         return out, False
-    writer = DatasetWriter(out)
     count = 0
-    try:
+    with DatasetWriter(out) as writer:
         with open(src, encoding="utf-8") as f:
             for lineno, line in enumerate(tqdm(f, desc=f"visualplanning {task.name}", unit="case", disable=not progress), start=1):
                 if not line.strip():
@@ -219,8 +201,5 @@ def import_visualplanning(task_name: str, src: Path | str, out: Path | str, spli
                 count += 1
         if not count:
             raise DatasetError(f"{src}: no cases found" + (f" at levels {sorted(level_set)}" if level_set else ""))
-    except BaseException:
-        writer.abort()
-        raise
-    _publish(writer, spec, force)
+        writer.finish(spec, replace=force)
     return out, True

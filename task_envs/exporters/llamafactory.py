@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..answers import format_answer
 from ..dataset.folder import DatasetError, instance_of
-from ..io_utils import atomic_write_json
+from ..io_utils import atomic_write_json, publish_dir, staging_dir
 from ..perception import perception_prompt, perception_target
 from ..prompts import load_prompt
 from .selection import select_cases
@@ -58,9 +58,8 @@ def export_llamafactory(data: list[str], out: Path | str, kind: str = "perceptio
         if not (out / "dataset_info.json").is_file():
             raise DatasetError(f"{out} exists and is not a LLaMA-Factory export; refusing to replace it")
     cases = select_cases(data, per_level, task_weights)
-    tmp = out.with_name(out.name + ".incomplete")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "images").mkdir(parents=True)
+    tmp = staging_dir(out)
+    (tmp / "images").mkdir()
     try:
         records = []
         linked: set[str] = set()
@@ -80,9 +79,7 @@ def export_llamafactory(data: list[str], out: Path | str, kind: str = "perceptio
                        "columns": {"messages": "messages", "images": "images"},
                        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}}}
         atomic_write_json(tmp / "dataset_info.json", info)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        publish_dir(tmp, out, replace=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..dataset.folder import Dataset, DatasetError, load_dataset
+from ..dataset.folder import Dataset, DatasetError, load_datasets
 from ..registry import TASKS, normalise_task_name
 
 
@@ -33,14 +33,9 @@ def select_cases(paths: list[str], per_level: int | None = None, task_weights: d
         raise DatasetError(f"--per-level: expected a positive integer, got {per_level}")
     weights = task_weights or {}
     taken: dict[tuple[str, int], int] = {}
-    seen: set[str] = set()
     out = []
-    for path in paths:
-        dataset = load_dataset(path)
+    for dataset in load_datasets(paths):
         for sample in dataset.samples:
-            if sample["id"] in seen:
-                raise DatasetError(f"{path}: sample id {sample['id']!r} appears in two dataset folders")
-            seen.add(sample["id"])
             cell = (sample["task"], int(sample["level"]))
             if per_level is not None and taken.get(cell, 0) >= per_level:
                 continue

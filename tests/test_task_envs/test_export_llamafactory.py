@@ -64,7 +64,7 @@ def test_bad_inputs(datasets, tmp_path):
         export_llamafactory(data, tmp_path / "o", kind="poem")
     with pytest.raises(DatasetError, match="task=integer"):
         parse_task_weights("maze=lots")
-    with pytest.raises(DatasetError, match="two dataset folders"):
+    with pytest.raises(DatasetError, match="also appears in"):
         export_llamafactory([data[0], data[0]], tmp_path / "o")
     export_llamafactory(data, tmp_path / "o")
     with pytest.raises(DatasetError, match="--force"):

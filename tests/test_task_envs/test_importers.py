@@ -97,6 +97,17 @@ def test_visualplanning_malformed_line_names_file_and_line(tmp_path, line, messa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("name, field", [("maze", "start_pos"), ("minibehaviour", "printer_pos")])
+def test_visualplanning_position_outside_the_grid(tmp_path, name, field):
+    src = tmp_path / "test_dataset.jsonl"
+    write_visualplanning(src, name, (get_task(name).default_levels[0],), per_level=1)
+    record = json.loads(src.read_text())
+    record["meta"][field] = [99, 0]
+    src.write_text(json.dumps(record) + "\n")
+    with pytest.raises(DatasetError, match=f"line 1: field 'meta.{field}'.*outside"):
+        import_visualplanning(name, src, tmp_path / "out", progress=False)
+
+
 def test_visualplanning_wrong_task_is_rejected(tmp_path):
     src = tmp_path / "test_dataset.jsonl"
     write_visualplanning(src, "maze", (4,), per_level=1)
