@@ -42,7 +42,13 @@ echo "setup_env.sh: preparing environment '$name' in $venv" >&2
 "${MGSD_BASE_PYTHON:-python3}" -m venv "$venv" >&2
 pip_install() { "$py" -m pip install --quiet --disable-pip-version-check "$@" >&2; }
 rm -f "$venv"/lib/python*/site-packages/mgsd_cpu_compat.pth
-if grep -q "^# mgsd-needs: torch" "$req"; then
+gpu_req="$repo/requirements/$name-gpu.txt"
+use_gpu_req=$([[ "$torch_kind" == cuda && -f "$gpu_req" ]] && echo 1 || echo 0)
+if [[ $use_gpu_req == 1 ]]; then
+  # A GPU stack that pins its own torch (verl[vllm]): let pip resolve it.
+  echo "setup_env.sh: installing $gpu_req (resolved with dependencies)" >&2
+  pip_install -r "$gpu_req"
+elif grep -q "^# mgsd-needs: torch" "$req"; then
   echo "setup_env.sh: installing torch ($torch_kind)" >&2
   if [[ "$torch_kind" == cuda ]]; then
     pip_install ${MGSD_TORCH_PIP_ARGS:-} torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.0
@@ -51,7 +57,7 @@ if grep -q "^# mgsd-needs: torch" "$req"; then
     "$py" -m pip uninstall --quiet -y torchvision torchaudio >&2 2>/dev/null || true
   fi
 fi
-pip_install --no-deps -r "$req"
+[[ $use_gpu_req == 1 ]] || pip_install --no-deps -r "$req"
 pip_install --no-deps -e "$repo"
 if grep -q "^# mgsd-needs: torch" "$req" && ! "$py" -c "import torchvision" 2>/dev/null; then
   site=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")

@@ -2,7 +2,9 @@
 
 One text per role and task, used identically in training and evaluation. Roles:
 ``student`` (brief reasoning, then one answer block; what OPCD trains), ``direct`` (the answer block
-only; API baselines) and ``perception`` (numbered questions about the image; perception SFT).
+only; API baselines), ``perception`` (numbered questions about the image; perception SFT),
+``symbolic`` (the student's instructions for a text-only state; the modality-gap baseline) and
+``teacher`` (the OPCD teacher's system prompt; the teacher reads the symbolic state, never an image).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from importlib import resources
 from .registry import normalise_task_name
 
 PLAN_PROMPTS = ("student", "direct")
-PROMPT_ROLES = PLAN_PROMPTS + ("perception",)
+PROMPT_ROLES = PLAN_PROMPTS + ("perception", "symbolic", "teacher")
 
 
 @lru_cache(maxsize=None)

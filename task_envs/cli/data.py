@@ -85,6 +85,17 @@ def _export(args) -> int:
     return 0
 
 
+def _export_verl(args) -> int:
+    from ..exporters.selection import parse_task_weights
+    from ..exporters.verl import export_verl
+
+    out, count = export_verl(args.data, args.out, per_level=args.per_level,
+                             task_weights=parse_task_weights(args.task_weights),
+                             reference_plan=not args.no_reference_plan, force=args.force, progress=not args.quiet)
+    print(f"{out}: {count} verl RL rows (images embedded)")
+    return 0
+
+
 def _verify(args) -> int:
     for path in args.data:
         dataset = load_dataset(path)
@@ -159,6 +170,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     lf.add_argument("--task-weights", help="repeat factors per task, e.g. minibehaviour=3,maze=2 (default: 1 each)")
     lf.add_argument("--force", action="store_true", help="replace an existing export")
     lf.set_defaults(func=_export)
+
+    vl = esub.add_parser(
+        "verl", help="verl RL parquet for OPCD (student prompt + image, teacher context in extra_info)",
+        description="Write one parquet file with verl's RL columns (data_source, prompt, images as PNG bytes, ability, "
+                    "reward_model, extra_info). extra_info carries the task record the reward replays, the teacher's "
+                    "system prompt and symbolic context and the reference plan. Mixing as for llamafactory: every case "
+                    "of every --data folder by default, --per-level and --task-weights to change it.",
+    )
+    vl.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
+    vl.add_argument("--out", required=True, help="output parquet file (written atomically)")
+    vl.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
+    vl.add_argument("--task-weights", help="repeat factors per task, e.g. minibehaviour=3,maze=2 (default: 1 each)")
+    vl.add_argument("--no-reference-plan", action="store_true",
+                    help="leave the reference plan out of the teacher context (it stays in extra_info.reference_plan)")
+    vl.add_argument("--force", action="store_true", help="replace an existing file")
+    vl.add_argument("--quiet", action="store_true", help="no progress bar")
+    vl.set_defaults(func=_export_verl)
 
     ver = dsub.add_parser("verify", help="check dataset folders against their manifests (sha256, records)")
     ver.add_argument("data", nargs="+", help="dataset folders")

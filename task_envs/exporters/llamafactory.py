@@ -19,12 +19,11 @@ from pathlib import Path
 from ..answers import format_answer
 from ..dataset.folder import DatasetError, instance_of
 from ..io_utils import atomic_write_json, publish_dir, staging_dir
-from ..perception import perception_prompt, perception_target
-from ..prompts import load_prompt
+from ..chat import student_user_content
+from ..perception import perception_target
 from .selection import select_cases
 
 KINDS = ("perception", "plan")
-IMAGE_TOKEN = "<image>"
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -38,10 +37,10 @@ def conversation(kind: str, sample: dict, instance) -> list[dict]:
     """The two-turn chat for one case; the image comes first in the user turn."""
     task = sample["task"]
     if kind == "perception":
-        prompt, answer = perception_prompt(task), perception_target(task, instance)
+        user, answer = student_user_content(task, "perception"), perception_target(task, instance)
     else:
-        prompt, answer = load_prompt("student", task), format_answer(sample["optimal_plan"])
-    return [{"role": "user", "content": IMAGE_TOKEN + prompt}, {"role": "assistant", "content": answer}]
+        user, answer = student_user_content(task, "student"), format_answer(sample["optimal_plan"])
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
 
 
 def export_llamafactory(data: list[str], out: Path | str, kind: str = "perception", name: str | None = None,

@@ -1,0 +1,9 @@
+"""MGSD's OPCD stage: a visual student distilled on-policy from a text teacher.
+
+- :mod:`mgsd_opcd.teacher`: the teacher's input (system prompt + symbolic state [+ reference plan]
+  followed by the student's response tokens) and the realignment of its log-probs;
+- :mod:`mgsd_opcd.algorithm`: per-token advantage ``log p_teacher - log p_student`` and the PPO-clip loss;
+- :mod:`mgsd_opcd.reward`: the task reward (logging and validation only), built on ``task_envs``;
+- :mod:`mgsd_opcd.verl_plugin`: the verl 0.9.1 extension (agent-loop teacher override);
+- :mod:`mgsd_opcd.trainer`: the single-process trainer (one GPU or a CPU).
+"""

@@ -1,0 +1,122 @@
+"""Model-side pieces of the single-process trainer: loading, rollouts and per-token log-probs.
+
+Sequences are laid out as ``[left-padded prompt ; right-padded response]``; a response ends at its
+first EOS (kept, as verl keeps it) or at the length limit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from task_envs.chat import content_parts
+
+from .algorithm import token_logprobs
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    if name == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return getattr(torch, name)
+
+
+def load_processor(path: str, min_pixels: int, max_pixels: int):
+    """The model's processor, left-padding, with the image pixel limits of training."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(path)
+    processor.tokenizer.padding_side = "left"
+    image_processor = getattr(processor, "image_processor", None)
+    size = getattr(image_processor, "size", None)
+    if isinstance(size, dict) and "shortest_edge" in size:
+        image_processor.size = {"shortest_edge": min_pixels, "longest_edge": max_pixels}
+    return processor
+
+
+def load_model(path: str | Path, dtype: torch.dtype, device: torch.device, attn_implementation: str = "sdpa"):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModelForImageTextToText
+
+    model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype, attn_implementation=attn_implementation)
+    return model.to(device)
+
+
+def eos_ids(model, tokenizer) -> set[int]:
+    ids = model.generation_config.eos_token_id
+    ids = [ids] if isinstance(ids, int) else list(ids or [])
+    if tokenizer.eos_token_id is not None:
+        ids.append(tokenizer.eos_token_id)
+    return set(ids)
+
+
+def student_inputs(processor, rows, device: torch.device):
+    """Processor inputs (left-padded) for the student's chats with their images."""
+    texts, images = [], []
+    for row in rows:
+        messages = [{"role": m["role"], "content": content_parts(m["content"])} for m in row.prompt]
+        texts.append(processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
+        images.extend(row.images())
+    return processor(text=texts, images=images, return_tensors="pt", padding=True).to(device)
+
+
+@torch.no_grad()
+def generate(model, processor, inputs, max_new_tokens: int, temperature: float, top_p: float,
+             eos: set[int]) -> list[list[int]]:
+    """Sample one response per prompt; each ends at its first EOS (included) or at the limit."""
+    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
+                         top_p=top_p, top_k=0, pad_token_id=processor.tokenizer.pad_token_id)
+    responses = []
+    for seq in out[:, inputs["input_ids"].shape[1]:].tolist():
+        cut = next((i + 1 for i, t in enumerate(seq) if t in eos), len(seq))
+        responses.append(seq[:cut])
+    return responses
+
+
+def pad_responses(responses: list[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(1, max(len(r) for r in responses))
+    ids = torch.full((len(responses), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(responses), width), dtype=torch.long)
+    for i, r in enumerate(responses):
+        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, :len(r)] = 1
+    return ids.to(device), mask.to(device)
+
+
+def left_pad(prompts: list[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
+        mask[i, width - len(p):] = 1
+    return ids.to(device), mask.to(device)
+
+
+def response_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, response_ids: torch.Tensor,
+                      response_mask: torch.Tensor, **multimodal) -> torch.Tensor:
+    """log p(response token t | prompt, response[:t]) for every response position, shape ``[B, R]``.
+
+    Works for the student (image inputs in ``multimodal``) and the text-only teacher alike.
+    """
+    input_ids = torch.cat([prompt_ids, response_ids], dim=1)
+    attention_mask = torch.cat([prompt_mask, response_mask], dim=1)
+    width = response_ids.shape[1]
+    # Per-token side inputs of the prompt (e.g. mm_token_type_ids) extend over the response as text.
+    multimodal = {k: torch.cat([v, v.new_zeros(response_ids.shape)], dim=1)
+                  if torch.is_tensor(v) and v.shape == prompt_ids.shape else v for k, v in multimodal.items()}
+    out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=width + 1, **multimodal)
+    logits = out.logits[:, -(width + 1):-1]
+    return token_logprobs(logits, response_ids)
+
+
+def multimodal_kwargs(inputs) -> dict:
+    return {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}

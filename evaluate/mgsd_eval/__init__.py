@@ -1,0 +1,1 @@
+"""MGSD evaluation: OpenAI-compatible client, planning/perception/modality-gap pipelines, reports."""
