@@ -48,5 +48,5 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str | None 
                   extra_info: dict | None = None, **kwargs) -> dict:
     """verl's custom reward function (``reward.custom_reward_function.path=pkg://mgsd_opcd.reward``)."""
     out = score_response(extra_info, solution_str)
-    out.pop("task")  # verl averages every key; non-numeric keys stay out
+    del out["task"], out["level"]  # verl averages every key over the batch; only the rates go back
     return out
