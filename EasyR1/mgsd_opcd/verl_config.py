@@ -1,0 +1,49 @@
+"""Compose and check the verl OPCD config exactly as ``verl.trainer.main_ppo`` will see it.
+
+    python -m mgsd_opcd.verl_config --size 4b [hydra overrides ...]   # prints the resolved YAML
+
+Used by ``EasyR1/train_opcd.sh`` before it starts Ray (``DRY_RUN=1`` stops there), so a bad override or GPU
+split fails in seconds with verl's own message instead of after the cluster came up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+def compose_config(size: str, overrides: list[str] = ()):
+    """verl's ppo_trainer + the OPCD recipe + the size's yaml + ``overrides``, validated by verl."""
+    from hydra import compose, initialize_config_dir
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import validate_config
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+        cfg = compose(config_name=f"opcd_qwen3vl_{size}", overrides=list(overrides))
+    validate_config(cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg))
+    return cfg
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mgsd_opcd.verl_config", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=("4b", "8b"), default="4b")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
+    args = parser.parse_args(argv)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # verl reports its checks on stdout; stdout is the YAML
+            cfg = compose_config(args.size, args.overrides)
+    except Exception as exc:  # Hydra and verl raise many kinds; the launcher wants one line
+        print(f"mgsd_opcd: invalid verl config: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
+    from omegaconf import OmegaConf
+
+    print(OmegaConf.to_yaml(cfg))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

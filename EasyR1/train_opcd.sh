@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# OPCD training: the perception-SFT student learns to plan from the image, distilled on-policy from the frozen
+# text teacher that reads the symbolic state.
+#
+#   MODEL_SIZE=4b bash EasyR1/train_opcd.sh                  # verl + vLLM on one 8-GPU node (upstream's scale)
+#   TRAINER=single MODEL_PATH=... bash EasyR1/train_opcd.sh  # single-process trainer: one GPU or a CPU
+#
+# Environment overrides (defaults in brackets):
+#   MODEL_SIZE          4b | 8b [4b]: picks EasyR1/configs/opcd_qwen3vl_<size>.yaml (verl)
+#   TRAINER             verl | single [verl when 2+ GPUs are visible, else single]
+#   MODEL_PATH          student init, the merged perception-SFT model [models/ckpts/Qwen3-VL-<SIZE>-Perception-SFT]
+#   TEACHER_MODEL_PATH  frozen teacher [models/Qwen3-VL-<SIZE>-Instruct]; any model sharing the student's tokenizer
+#   DATA_DIR            folder with train.parquet (EasyR1/prepare_opcd_data.sh) [data/opcd]
+#   VAL_DIR             folder with val.parquet [DATA_DIR]
+#   OUTPUT_DIR          checkpoints and logs [EasyR1/checkpoints/mgsd_opcd/qwen3vl<size>_<trainer>]
+#   TRAINER_GPUS        GPUs per node for actor + rollout (verl) [4]; the train batch (32) must divide by it
+#   TEACHER_GPUS        GPUs per node for the teacher's vLLM servers (verl) [4]
+#   NNODES              nodes of the Ray cluster (verl): start `ray start --head` on one node and
+#                       `ray start --address=<head>:6379` on the others, then run this on the head [1]
+#   TEACHER_REFERENCE_PLAN  1 lets the teacher read an optimal plan [1]
+#   LOGGER              extra loggers: swanlab and/or wandb, comma-separated [none]; they read their own
+#                       SWANLAB_* / WANDB_* variables (keys stay in the environment)
+#   OPCD_OVERRIDES      extra settings, space-separated key=value: Hydra keys for verl
+#                       (e.g. "trainer.total_epochs=1"), opcd_single_process.yaml keys for single (e.g. "max_steps=5")
+#   DRY_RUN             1 prints the resolved config (verl: composed and validated by verl) and exits
+#   MGSD_OPCD_PYTHON    python of your own environment instead of .venvs/opcd
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+cd "$repo"
+
+MODEL_SIZE=${MODEL_SIZE:-4b}
+case "$MODEL_SIZE" in 4b|8b) ;; *) echo "error: MODEL_SIZE must be 4b or 8b, got '$MODEL_SIZE'" >&2; exit 2 ;; esac
+size_upper=$(echo "$MODEL_SIZE" | tr '[:lower:]' '[:upper:]')
+gpus=$( (nvidia-smi -L 2>/dev/null || true) | grep -c "^GPU" || true)
+TRAINER=${TRAINER:-$([[ "$gpus" -ge 2 ]] && echo verl || echo single)}
+case "$TRAINER" in verl|single) ;; *) echo "error: TRAINER must be verl or single, got '$TRAINER'" >&2; exit 2 ;; esac
+MODEL_PATH=${MODEL_PATH:-models/ckpts/Qwen3-VL-${size_upper}-Perception-SFT}
+TEACHER_MODEL_PATH=${TEACHER_MODEL_PATH:-models/Qwen3-VL-${size_upper}-Instruct}
+DATA_DIR=${DATA_DIR:-data/opcd}
+VAL_DIR=${VAL_DIR:-$DATA_DIR}
+OUTPUT_DIR=${OUTPUT_DIR:-EasyR1/checkpoints/mgsd_opcd/qwen3vl${MODEL_SIZE}_${TRAINER}}
+TRAINER_GPUS=${TRAINER_GPUS:-4}; TEACHER_GPUS=${TEACHER_GPUS:-4}; NNODES=${NNODES:-1}
+TEACHER_REFERENCE_PLAN=${TEACHER_REFERENCE_PLAN:-1}
+LOGGER=${LOGGER:-}
+plan=$([[ "$TEACHER_REFERENCE_PLAN" == 1 ]] && echo true || echo false)
+val_file=$([[ -f "$VAL_DIR/val.parquet" ]] && echo "$VAL_DIR/val.parquet" || true)
+
+echo "OPCD: TRAINER=$TRAINER MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODEL_PATH TEACHER_MODEL_PATH=$TEACHER_MODEL_PATH" >&2
+echo "  DATA_DIR=$DATA_DIR VAL_DIR=$VAL_DIR OUTPUT_DIR=$OUTPUT_DIR TEACHER_REFERENCE_PLAN=$TEACHER_REFERENCE_PLAN LOGGER=${LOGGER:-none}" >&2
+[[ "$TRAINER" == verl ]] && echo "  TRAINER_GPUS=$TRAINER_GPUS TEACHER_GPUS=$TEACHER_GPUS NNODES=$NNODES" >&2
+echo "  overrides: ${OPCD_OVERRIDES:-none}" >&2
+
+if [[ "${DRY_RUN:-0}" != 1 ]]; then
+  for path in "$MODEL_PATH" "$TEACHER_MODEL_PATH"; do
+    [[ -f "$path/config.json" ]] || { echo "error: $path is not a Hugging Face model folder (no config.json)" >&2; exit 2; }
+  done
+  [[ -f "$DATA_DIR/train.parquet" ]] || { echo "error: $DATA_DIR/train.parquet not found (run EasyR1/prepare_opcd_data.sh)" >&2; exit 2; }
+fi
+PY=${MGSD_OPCD_PYTHON:-$(bash requirements/setup_env.sh opcd)}
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
+
+if [[ "$TRAINER" == single ]]; then
+  sets=("model_path=$MODEL_PATH" "teacher_model_path=$TEACHER_MODEL_PATH" "train_file=$DATA_DIR/train.parquet"
+        "val_file=$val_file" "output_dir=$OUTPUT_DIR" "teacher_reference_plan=$plan"
+        "experiment_name=qwen3vl${MODEL_SIZE}_single" "loggers=jsonl${LOGGER:+,$LOGGER}")
+  for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
+  if [[ "${DRY_RUN:-0}" == 1 ]]; then
+    printf '  %s\n' "${sets[@]}" >&2; exit 0
+  fi
+  exec "$PY" -m mgsd_opcd.sp_train --config "$here/configs/opcd_single_process.yaml" "${sets[@]}"
+fi
+
+loggers="['console','file'$(for l in ${LOGGER//,/ }; do printf ",'%s'" "$l"; done)]"
+sets=("data.train_files=$DATA_DIR/train.parquet" "data.val_files=${val_file:-$DATA_DIR/train.parquet}"
+      "actor_rollout_ref.model.path=$MODEL_PATH"
+      "distillation.teacher_models.teacher_model.model_path=$TEACHER_MODEL_PATH"
+      "trainer.n_gpus_per_node=$TRAINER_GPUS" "trainer.nnodes=$NNODES"
+      "distillation.n_gpus_per_node=$TEACHER_GPUS" "distillation.nnodes=$NNODES"
+      "mgsd_opcd.teacher_reference_plan=$plan" "trainer.default_local_dir=$OUTPUT_DIR" "trainer.logger=$loggers")
+[[ -n "$val_file" ]] || sets+=("trainer.test_freq=-1" "trainer.val_before_train=false")
+for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
+# Compose and validate with verl's own machinery first: a bad override fails here, before Ray starts.
+if [[ "${DRY_RUN:-0}" == 1 ]]; then exec "$PY" -m mgsd_opcd.verl_config --size "$MODEL_SIZE" "${sets[@]}"; fi
+mkdir -p "$OUTPUT_DIR"
+"$PY" -m mgsd_opcd.verl_config --size "$MODEL_SIZE" "${sets[@]}" > "$OUTPUT_DIR/resolved_verl_config.yaml"
+echo "  resolved config: $OUTPUT_DIR/resolved_verl_config.yaml" >&2
+export VLLM_USE_V1=1 WANDB_MODE=${WANDB_MODE:-offline}
+exec "$PY" -m verl.trainer.main_ppo --config-path "$here/configs" --config-name "opcd_qwen3vl_$MODEL_SIZE" "${sets[@]}"

@@ -1,0 +1,103 @@
+"""EasyR1 launchers end to end on CPU: data preparation, the single-process trainer through train_opcd.sh,
+the verl dry run (composed and validated by verl), and merge_checkpoint.sh on both checkpoint kinds."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(script: str, env: dict, *args, timeout: int = 600) -> subprocess.CompletedProcess:
+    full = {**os.environ, "MGSD_OPCD_PYTHON": sys.executable, "MGSD_EVAL_PYTHON": sys.executable, **env}
+    return subprocess.run(["bash", str(ROOT / "EasyR1" / script), *args], capture_output=True, text=True,
+                          env=full, cwd=ROOT, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prep")
+    proc = run("prepare_opcd_data.sh", {"OUT_DIR": str(out), "PER_LEVEL": "2", "VAL_PER_LEVEL": "1",
+                                        "LEVELS": "3;minibehaviour=4", "TASK_WEIGHTS": "minibehaviour=2"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+def test_prepare_writes_both_parquet_files(prepared):
+    import pyarrow.parquet as pq
+
+    train = pq.read_table(prepared / "train.parquet").to_pylist()
+    tasks = [r["extra_info"]["task"] for r in train]
+    assert tasks.count("minibehaviour") == 4 and tasks.count("maze") == 2  # weight 2 doubles MiniBehaviour
+    assert pq.read_metadata(prepared / "val.parquet").num_rows == 3
+
+
+def test_single_process_training_and_merge(prepared, tiny_model, tmp_path):
+    out = tmp_path / "opcd"
+    proc = run("train_opcd.sh", {"TRAINER": "single", "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model),
+                                 "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out),
+                                 "OPCD_OVERRIDES": "max_steps=2 batch_size=3 micro_batch_size=3 max_response_length=8 "
+                                                   "val_batch_size=3 save_freq=2 val_freq=2"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["last_global_step"] == 2 and result["best_global_step"] == 2
+    assert "TRAINER=single" in proc.stderr
+    export = tmp_path / "hf"
+    proc = run("merge_checkpoint.sh", {"EXPORT_DIR": str(export), "MODEL_PATH": str(tiny_model)}, str(out / "global_step_2"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "loads and generates" in proc.stderr
+    assert (export / "model.safetensors").is_file() and not (export / "trainer_state.pt").exists()
+
+
+def test_merge_of_a_verl_fsdp_checkpoint(tiny_model, tmp_path):
+    """A world-size-1 FSDP actor checkpoint in verl's layout, merged by verl's own model merger."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForImageTextToText
+
+    actor = tmp_path / "global_step_3" / "actor"
+    (actor / "huggingface").mkdir(parents=True)
+    model = AutoModelForImageTextToText.from_pretrained(tiny_model)
+    with torch.no_grad():
+        next(model.parameters()).add_(0.5)  # a recognisable change
+    torch.save(model.state_dict(), actor / "model_world_size_1_rank_0.pt")
+    (actor / "fsdp_config.json").write_text(json.dumps({"FSDP_version": 2, "world_size": 1}))
+    for f in Path(tiny_model).iterdir():
+        if f.suffix == ".json" and f.name != "model.safetensors.index.json" or f.suffix == ".jinja":
+            shutil.copy(f, actor / "huggingface" / f.name)
+    for f in ("preprocessor_config.json", "video_preprocessor_config.json"):
+        (actor / "huggingface" / f).unlink(missing_ok=True)  # the merge must restore these
+    proc = run("merge_checkpoint.sh", {"BASE_MODEL": str(tiny_model)}, str(tmp_path / "global_step_3"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    export = tmp_path / "global_step_3" / "huggingface"
+    assert (export / "preprocessor_config.json").is_file()
+    merged = AutoModelForImageTextToText.from_pretrained(export)
+    name, param = next(iter(model.named_parameters()))
+    assert torch.equal(dict(merged.named_parameters())[name].float(), param.detach().to(torch.bfloat16).float())  # verl saves bf16
+
+
+def test_verl_dry_run_is_validated_by_verl():
+    proc = run("train_opcd.sh", {"TRAINER": "verl", "MODEL_SIZE": "8b", "DRY_RUN": "1", "LOGGER": "swanlab",
+                                 "OPCD_OVERRIDES": "trainer.total_epochs=1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create(proc.stdout)
+    assert cfg.trainer.total_epochs == 1 and list(cfg.trainer.logger) == ["console", "file", "swanlab"]
+    assert cfg.distillation.teacher_models.teacher_model.model_path == "models/Qwen3-VL-8B-Instruct"
+    assert cfg.trainer.n_gpus_per_node == 4 and cfg.distillation.n_gpus_per_node == 4
+    bad = run("train_opcd.sh", {"TRAINER": "verl", "DRY_RUN": "1", "TRAINER_GPUS": "6"})
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1].startswith("mgsd_opcd: invalid verl config: AssertionError: real_train_batch_size (32)")
+
+
+def test_missing_paths_fail_early(tmp_path):
+    proc = run("train_opcd.sh", {"TRAINER": "single", "MODEL_PATH": str(tmp_path / "nope")})
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope'} is not a Hugging Face model folder (no config.json)"
+    proc = run("merge_checkpoint.sh", {}, str(tmp_path))
+    assert proc.returncode == 2 and "neither a verl FSDP checkpoint" in proc.stderr

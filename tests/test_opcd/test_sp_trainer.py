@@ -1,0 +1,113 @@
+"""A few real OPCD steps of the single-process trainer on the tiny Qwen3-VL (CPU)."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from mgsd_opcd.sp_config import ConfigError, load_config
+from mgsd_opcd.sp_train import Trainer, spread
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "EasyR1" / "configs" / "opcd_single_process.yaml"
+
+
+def _settings(opcd_data, tiny_model, out, **extra):
+    base = dict(model_path=tiny_model, teacher_model_path=tiny_model, train_file=opcd_data["train"],
+                val_file=opcd_data["val"], output_dir=out, batch_size=4, micro_batch_size=2, max_response_length=12,
+                val_limit=6, val_batch_size=6, lr=1e-3, save_freq=2, val_freq=2, max_steps=2, seed=3)
+    base.update(extra)
+    return [f"{k}={v}" for k, v in base.items()]
+
+
+def _params(model):
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def test_steps_change_the_model_log_finite_kl_and_reload(opcd_data, tiny_model, tmp_path):
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run"))
+    trainer = Trainer(cfg)
+    before = _params(trainer.model)
+    result = trainer.fit()
+    after = _params(trainer.model)
+    assert any(not torch.equal(before[n], after[n]) for n in before)
+    lines = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    steps = [l for l in lines if "actor/reverse_kl" in l]
+    assert [l["step"] for l in steps] == [1, 2]
+    assert all(math.isfinite(l["actor/reverse_kl"]) and l["actor/reverse_kl"] != 0 for l in steps)
+    assert all(0 <= l["reward/success"] <= 1 and l["perf/samples_per_s"] > 0 for l in steps)
+    assert lines[0]["step"] == 0 and "val/reward_score" in lines[0]  # validation before training
+    assert result["last_global_step"] == 2 and result["best_global_step"] == 2
+    ckpt = tmp_path / "run" / "global_step_2"
+    # The checkpoint is a complete Hugging Face folder: it loads offline in a fresh process and generates.
+    proc = subprocess.run([sys.executable, "-m", "mgsd_sft.checkpoint", "verify", str(ckpt)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "loads and generates" in proc.stderr
+    from transformers import AutoModelForImageTextToText
+
+    reloaded = AutoModelForImageTextToText.from_pretrained(ckpt)
+    state = dict(reloaded.named_parameters())
+    assert all(torch.allclose(state[n], p) for n, p in after.items())
+
+
+def test_resume_continues_from_the_last_checkpoint(opcd_data, tiny_model, tmp_path):
+    out = tmp_path / "run"
+    Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=2, save_freq=1, save_limit=1,
+                                          val_freq=0))).fit()
+    assert sorted(p.name for p in out.glob("global_step_*")) == ["global_step_2"]  # save_limit prunes
+    trainer = Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=3, save_freq=1, save_limit=1,
+                                                    val_freq=0)))
+    assert trainer.step == 2
+    trainer.fit()
+    steps = [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [0, 1, 2, 3]
+    assert json.loads((out / "checkpoint_tracker.json").read_text())["last_global_step"] == 3
+
+
+def test_teacher_equal_to_student_gives_zero_advantage(opcd_data, tiny_model, tmp_path):
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", weight_decay=0, val_file=""))
+    trainer = Trainer(cfg)
+    # The teacher scores exactly what the student scores: same weights, same (visual) input.
+    trainer._teacher_logprobs = lambda rows, responses: trainer._student_logprobs(rows, responses, grad=False)[0]
+    before = _params(trainer.model)
+    metrics = trainer.train_step(trainer.train_rows[:4])
+    assert metrics["actor/reverse_kl"] == 0 and metrics["actor/advantage_mean"] == 0
+    assert metrics["actor/grad_norm"] == 0
+    assert all(torch.equal(before[n], p) for n, p in _params(trainer.model).items())
+
+
+def test_lora_trains_adapters_only_and_saves_a_merged_folder(opcd_data, tiny_model, tmp_path):
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", lora_rank=4, max_steps=1,
+                                        save_freq=1, val_file=""))
+    trainer = Trainer(cfg)
+    trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    trainer.fit()
+    ckpt = tmp_path / "run" / "global_step_1"
+    assert (ckpt / "adapter" / "adapter_config.json").is_file() and (ckpt / "model.safetensors").is_file()
+    from mgsd_sft.checkpoint import verify
+
+    assert verify(ckpt, max_new_tokens=4)
+
+
+def test_spread_covers_every_cell(opcd_data):
+    from mgsd_opcd.sp_data import read_rows
+
+    rows = read_rows(opcd_data["val"])
+    cells = {(r.extra_info["task"], r.extra_info["level"]) for r in rows}
+    picked = spread(rows, len(cells))
+    assert {(r.extra_info["task"], r.extra_info["level"]) for r in picked} == cells
+
+
+def test_bad_settings_fail_with_one_line(opcd_data, tiny_model, tmp_path):
+    with pytest.raises(ConfigError, match="unknown setting 'batchsize'"):
+        load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path) + ["batchsize=3"])
+    with pytest.raises(ConfigError, match="teacher_model_path.*not a Hugging Face model folder"):
+        load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path, teacher_model_path=tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "mgsd_opcd.sp_train", "--config", str(CONFIG),
+                           *_settings(opcd_data, tiny_model, tmp_path, lr="fast")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == "mgsd_opcd: error: setting 'lr': cannot read 'fast' as float"
