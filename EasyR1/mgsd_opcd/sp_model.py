@@ -68,12 +68,23 @@ def student_inputs(processor, rows, device: torch.device):
     return processor(text=texts, images=images, return_tensors="pt", padding=True).to(device)
 
 
+VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")
+
+
+def vision_token_ids(tokenizer) -> list[int]:
+    """Ids a response must never hold: a sampled image placeholder would desynchronise the image features
+    from the placeholders when the response is scored."""
+    vocab = tokenizer.get_vocab()
+    return [vocab[t] for t in VISION_TOKENS if t in vocab]
+
+
 @torch.no_grad()
 def generate(model, processor, inputs, max_new_tokens: int, temperature: float, top_p: float,
              eos: set[int]) -> list[list[int]]:
     """Sample one response per prompt; each ends at its first EOS (included) or at the limit."""
     out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
-                         top_p=top_p, top_k=0, pad_token_id=processor.tokenizer.pad_token_id)
+                         top_p=top_p, top_k=0, pad_token_id=processor.tokenizer.pad_token_id,
+                         suppress_tokens=vision_token_ids(processor.tokenizer))
     responses = []
     for seq in out[:, inputs["input_ids"].shape[1]:].tolist():
         cut = next((i + 1 for i, t in enumerate(seq) if t in eos), len(seq))

@@ -111,3 +111,17 @@ def test_bad_settings_fail_with_one_line(opcd_data, tiny_model, tmp_path):
                            *_settings(opcd_data, tiny_model, tmp_path, lr="fast")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == "mgsd_opcd: error: setting 'lr': cannot read 'fast' as float"
+
+
+def test_long_responses_never_hold_vision_placeholders(opcd_data, tiny_model, tmp_path):
+    """An untrained model samples anything; a sampled <|image_pad|> would break scoring of the response."""
+    from mgsd_opcd.sp_model import vision_token_ids
+
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", max_response_length=48, val_file=""))
+    trainer = Trainer(cfg)
+    trainer.eos = set()  # never stop early: 48 sampled tokens per response
+    responses = trainer._rollout(trainer.train_rows[:4], 1.0, 1.0)
+    assert all(len(r) == 48 for r in responses)
+    banned = set(vision_token_ids(trainer.tokenizer))
+    assert len(banned) == 4 and not banned & {t for r in responses for t in r}
+    assert math.isfinite(trainer.train_step(trainer.train_rows[:4])["actor/reverse_kl"])
