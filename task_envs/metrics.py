@@ -22,10 +22,12 @@ def _task_order(task: str) -> tuple[int, str]:
     return (TASKS.index(task) if task in TASKS else len(TASKS), task)
 
 
-def summarise(rows: Iterable[dict]) -> dict:
-    """``rows`` hold ``task``, ``level`` and a ``scores`` dict (the output of ``Task.score``).
+def summarise(rows: Iterable[dict], metrics: tuple[str, ...] = RATE_METRICS) -> dict:
+    """``rows`` hold ``task``, ``level`` and a ``scores`` dict (the output of ``Task.score``, or of
+    ``score_perception`` with the perception metrics).
 
-    Rows with ``error`` set count in ``errors`` and are left out of the rates.
+    Rows with ``error`` set count in ``errors`` and are left out of the rates. A metric that a task's
+    scores lack (a perception question of another task) is left out of that task's entries.
     """
     cells: dict[str, dict[int, list[dict]]] = {}
     errors: dict[str, dict[int, int]] = {}
@@ -46,21 +48,24 @@ def summarise(rows: Iterable[dict]) -> dict:
             scores = cells[task][level]
             all_scores.extend(scores)
             entry = {"n": len(scores), "errors": errors[task][level]}
-            entry.update({m: _mean([s[m] for s in scores]) for m in RATE_METRICS})
+            entry.update({m: _mean([s[m] for s in scores if m in s]) for m in metrics
+                          if not scores or any(m in s for s in scores)})
             levels[str(level)] = entry
         by_task_level[task] = levels
         scored = [e for e in levels.values() if e["n"]]
         task_entry = {"n": sum(e["n"] for e in levels.values()), "errors": sum(e["errors"] for e in levels.values()),
                       "levels": len(scored)}
-        task_entry.update({m: _mean([e[m] for e in scored]) for m in RATE_METRICS})
+        task_entry.update({m: _mean([e[m] for e in scored if m in e]) for m in metrics
+                           if not scored or any(m in e for e in scored)})
         by_task[task] = task_entry
     scored_tasks = [e for e in by_task.values() if e["n"]]
     macro = {"tasks": len(scored_tasks)}
-    macro.update({m: _mean([e[m] for e in scored_tasks]) for m in RATE_METRICS})
+    macro.update({m: _mean([e[m] for e in scored_tasks if m in e]) for m in metrics
+                  if all(m in e for e in scored_tasks)})
     micro = {"n": len(all_scores), "errors": sum(e["errors"] for e in by_task.values())}
-    micro.update({m: _mean([s[m] for s in all_scores]) for m in RATE_METRICS})
+    micro.update({m: _mean([s[m] for s in all_scores if m in s]) for m in metrics if any(m in s for s in all_scores)})
     return {
-        "headline": {"metric": HEADLINE, "value": macro["success"], "description": HEADLINE_DESCRIPTION},
+        "headline": {"metric": HEADLINE, "value": macro.get("success", 0.0), "description": HEADLINE_DESCRIPTION},
         "all_tasks_macro": macro,
         "by_task": by_task,
         "by_task_level": by_task_level,

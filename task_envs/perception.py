@@ -44,6 +44,15 @@ QUESTIONS: dict[str, tuple[Question, ...]] = {
 }
 
 
+def perception_metrics() -> tuple[str, ...]:
+    """Every key ``score_perception`` can return, headline first (for ``metrics.summarise``)."""
+    keys = ["field_accuracy", "all_correct"]
+    for questions in QUESTIONS.values():
+        for q in questions:
+            keys += [q.key] + ([f"{q.key}_f1"] if q.kind in SET_KINDS else [])
+    return tuple(dict.fromkeys(keys))
+
+
 def perception_prompt(task: str) -> str:
     """The perception question prompt for ``task`` (no image placeholder)."""
     return load_prompt("perception", task)

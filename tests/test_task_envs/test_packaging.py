@@ -17,7 +17,11 @@ def test_base_dependencies_are_light():
 def test_prompts_are_package_data():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "prompts/*.txt" in config["task_envs"]
-    assert len(list((ROOT / "task_envs" / "prompts").glob("*.txt"))) == 9
+    from task_envs import TASKS
+    from task_envs.prompts import PROMPT_ROLES
+
+    names = {p.name for p in (ROOT / "task_envs" / "prompts").glob("*.txt")}
+    assert names == {f"{role}_{task}.txt" for role in PROMPT_ROLES for task in TASKS}
 
 
 def test_core_requirements_are_pinned():

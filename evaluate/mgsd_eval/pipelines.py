@@ -1,0 +1,85 @@
+"""The evaluation pipelines as lists of cases: what is asked, and how the answer is scored (by ``task_envs``).
+
+- ``planning``: the image and the student prompt (reasoning, as trained) or the direct prompt (answer only);
+- ``perception``: the image and the perception questions, scored per field;
+- ``modality-gap``: each case twice, with the image (``visual``) and as symbolic text only (``symbolic``),
+  both with the student's instructions and output format.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from task_envs import get_task
+from task_envs.answers import parse_answer
+from task_envs.chat import content_parts, student_user_content, symbolic_messages
+from task_envs.dataset.folder import instance_of, load_datasets
+from task_envs.perception import score_perception
+
+PIPELINES = ("planning", "perception", "modality-gap")
+
+
+@dataclass
+class Case:
+    key: str           #: unique within a run: ``<case id>[/<variant>]`` (ids are unique across the folders)
+    case_id: str
+    dataset: str
+    task: str
+    level: int
+    variant: str       #: student | direct | perception | visual | symbolic
+    kind: str          #: planning | perception
+    image: Path | None
+    record: dict
+    lenient: bool = False
+
+    @cached_property
+    def instance(self) -> Any:
+        return instance_of(self.record, f"{self.dataset} id {self.case_id}")
+
+    def messages(self) -> list[dict]:
+        """The OpenAI chat messages (built on demand: images are read and encoded only when sent)."""
+        if self.variant == "symbolic":
+            return symbolic_messages(self.task, self.instance)
+        text = student_user_content(self.task, {"visual": "student"}.get(self.variant, self.variant))
+        url = "data:image/png;base64," + base64.b64encode(self.image.read_bytes()).decode("ascii")
+        parts = [{"type": "image_url", "image_url": {"url": url}} if p["type"] == "image" else p
+                 for p in content_parts(text)]
+        return [{"role": "user", "content": parts}]
+
+    def score(self, text: str) -> tuple[list[str], dict]:
+        """(parsed actions, score dict) of a reply."""
+        if self.kind == "perception":
+            return [], score_perception(self.task, self.instance, text)
+        parsed = parse_answer(text, self.task, lenient=self.lenient)
+        return list(parsed.actions), get_task(self.task).score_parsed(self.instance, parsed)
+
+
+def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: int | None = None,
+                lenient: bool = False) -> list[Case]:
+    """Cases of ``pipeline`` over the dataset folders ``data``; ``limit`` caps cases per (task, level) per
+    folder, taken in file order (so a small smoke run still covers every level)."""
+    if pipeline not in PIPELINES:
+        raise ValueError(f"unknown pipeline {pipeline!r}; expected one of {', '.join(PIPELINES)}")
+    cases: list[Case] = []
+    for dataset in load_datasets(data):
+        taken: dict[tuple[str, int], int] = {}
+        for sample in dataset.samples:
+            cell = (sample["task"], int(sample["level"]))
+            if limit is not None and taken.get(cell, 0) >= limit:
+                continue
+            taken[cell] = taken.get(cell, 0) + 1
+            common = dict(case_id=sample["id"], dataset=str(dataset.root), task=sample["task"], level=int(sample["level"]),
+                          image=dataset.image_path(sample), record=sample, lenient=lenient)
+            base = sample["id"]
+            if pipeline == "planning":
+                cases.append(Case(key=base, variant=prompt, kind="planning", **common))
+            elif pipeline == "perception":
+                cases.append(Case(key=base, variant="perception", kind="perception", **common))
+            else:
+                cases.append(Case(key=f"{base}/visual", variant="visual", kind="planning", **common))
+                cases.append(Case(key=f"{base}/symbolic", variant="symbolic", kind="planning", **common))
+    return cases
