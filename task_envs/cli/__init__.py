@@ -1,4 +1,4 @@
-"""The ``mgsd`` command line: ``mgsd data ...``, ``mgsd oracle``, ``mgsd score``.
+"""The ``mgsd`` command line: ``mgsd data ...``, ``mgsd oracle``, ``mgsd score``, ``mgsd eval ...``, ``mgsd report``.
 
 Bad input ends with one line ``mgsd: error: <what and where>`` and exit status 2.
 """
@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from ..base import TaskError
-from . import data, plans
+from . import data, evaluation, plans
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     data.register(sub)
     plans.register(sub)
+    evaluation.register(sub)
     return parser
 
 
