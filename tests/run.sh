@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suites=${MGSD_TEST_SUITES:-"eval sft opcd"}
-declare -A paths=([eval]="tests/test_task_envs" [sft]="tests/test_sft" [opcd]="tests/test_opcd")
+declare -A paths=([eval]="tests/test_task_envs tests/test_eval" [sft]="tests/test_sft" [opcd]="tests/test_opcd")
 for suite in $suites; do
   [[ -n "${paths[$suite]:-}" ]] || { echo "tests/run.sh: unknown suite '$suite' (eval, sft, opcd)" >&2; exit 2; }
   PY=$(bash requirements/setup_env.sh "$suite")
   echo "== $suite tests (${paths[$suite]}) with $PY"
-  "$PY" -m pytest -q -p no:cacheprovider "${paths[$suite]}" "$@"
+  "$PY" -m pytest -q -p no:cacheprovider ${paths[$suite]} "$@"
 done

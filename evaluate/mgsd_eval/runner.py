@@ -59,7 +59,14 @@ def check_run_info(run_dir: Path, info: dict) -> None:
 
 class _Writer:
     def __init__(self, path: Path):
+        torn = False
+        if path.is_file() and path.stat().st_size:
+            with path.open("rb") as f:
+                f.seek(-1, os.SEEK_END)
+                torn = f.read(1) != b"\n"
         self.file = path.open("a", encoding="utf-8")
+        if torn:  # a writer killed mid-line: end that line, or the next row would be glued to it
+            self.file.write("\n")
 
     def write(self, row: dict) -> None:
         self.file.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,0 +1,115 @@
+"""Resumable runs through `mgsd eval`: one row per case, errored cases retried, kill -9 survived,
+the API key never written anywhere."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from evalhelpers import ROOT, mgsd
+from task_envs import get_task
+from task_envs.dataset.folder import load_dataset
+
+
+def rows_of(run: Path) -> list[dict]:
+    return [json.loads(l) for l in (run / "results.jsonl").read_text().splitlines()]
+
+
+def oracle_reply(request):
+    """Answers with the optimal plan when the case can be told from the prompt: tests the scoring path."""
+    return "Thinking.\n<answer>up</answer>"
+
+
+def test_errored_cases_are_retried_on_rerun(mock_server, test_split, tmp_path):
+    n = len(load_dataset(test_split).samples)
+    server = mock_server(faults=["400"] * 3)
+    run = tmp_path / "run"
+    args = ["eval", "planning", "--data", str(test_split), "--out", str(run), "--base-url", server.base_url,
+            "--concurrency", "1", "--retries", "0", "--quiet"]
+    first = mgsd(*args)
+    assert first.returncode == 1  # cases ended in errors
+    assert sum(1 for r in rows_of(run) if r["error"]) == 3
+    second = mgsd(*args)
+    assert second.returncode == 0, second.stderr
+    rows = rows_of(run)
+    assert len(rows) == n and len({r["key"] for r in rows}) == n and not any(r["error"] for r in rows)
+    assert server.chat_count == n + 3
+    for row in rows:
+        assert {"key", "case_id", "model", "endpoint", "variant", "text", "actions", "scores", "latency_s", "error"} <= set(row)
+        assert row["model"] == "mock-model" and row["variant"] == "student" and row["actions"] == ["right"]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["cases"] == n and summary["errors"] == 0
+    # a third run has nothing left to ask
+    assert mgsd(*args).returncode == 0 and server.chat_count == n + 3
+
+
+def test_kill_9_mid_run_loses_and_duplicates_nothing(mock_server, test_split, tmp_path):
+    n = len(load_dataset(test_split).samples)
+    server = mock_server(delay_s=0.15)
+    run = tmp_path / "run"
+    cmd = [str(Path(sys.executable).parent / "mgsd"), "eval", "planning", "--data", str(test_split), "--out", str(run),
+           "--base-url", server.base_url, "--concurrency", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = run / "results.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and (not results.is_file() or len(results.read_text().splitlines()) < 5):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = len(results.read_text().splitlines())
+    assert 5 <= written < n
+    with results.open("a") as f:
+        f.write('{"key": "torn')  # what a writer killed mid-line leaves
+    asked_before = server.chat_count
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = rows_of(run)
+    assert sorted(r["key"] for r in rows) == sorted(s["id"] for s in load_dataset(test_split).samples)
+    assert server.chat_count - asked_before <= n - written + 2  # only unfinished cases (plus in-flight ones) asked again
+
+
+def test_the_key_never_appears(mock_server, test_split, tmp_path):
+    secret = "sk-test-0123456789abcdef"
+    server = mock_server(faults=["400"] * 100)
+    server.reply = lambda request: "x"
+    original = server._route
+
+    async def echoing(method, path, headers, body):  # a server that echoes the Authorization header in errors
+        status, payload = await original(method, path, headers, body)
+        if status == 400:
+            payload = {"error": {"message": f"bad request with {headers.get('authorization')}"}}
+        return status, payload
+
+    server._route = echoing
+    config = tmp_path / "api.json"
+    config.write_text(json.dumps({"base_url": server.base_url, "api_key": "", "model": "m"}))
+    run = tmp_path / "run"
+    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(run), "--api-config", str(config),
+                "--limit", "1", "--retries", "0", env={"OPENAI_API_KEY": secret})
+    assert proc.returncode == 1
+    assert server.headers[0]["authorization"] == f"Bearer {secret}"  # the key was used...
+    texts = [proc.stdout, proc.stderr] + [p.read_text() for p in run.iterdir() if p.is_file()]
+    assert not any(secret in t for t in texts)  # ...and written nowhere
+    assert "***" in (run / "results.jsonl").read_text()
+
+
+def test_other_settings_in_the_same_folder_are_refused(mock_server, test_split, tmp_path):
+    server = mock_server()
+    run = tmp_path / "run"
+    base = ["eval", "planning", "--data", str(test_split), "--out", str(run), "--base-url", server.base_url, "--limit", "1", "--quiet"]
+    assert mgsd(*base).returncode == 0
+    proc = mgsd(*base, "--prompt", "direct")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"mgsd: error: {run} holds a run with another prompt ('student', now 'direct'); use another --out or delete it"
+
+
+def test_bad_endpoint_arguments(test_split, tmp_path):
+    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "r"), env={"OPENAI_BASE_URL": ""})
+    assert proc.returncode == 2 and "no endpoint" in proc.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "r"), "--api-config", str(bad))
+    assert proc.returncode == 2 and proc.stderr.strip() == f"mgsd: error: {bad}: not valid JSON (line 1)"
