@@ -113,3 +113,22 @@ def test_bad_endpoint_arguments(test_split, tmp_path):
     bad.write_text("{nope")
     proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "r"), "--api-config", str(bad))
     assert proc.returncode == 2 and proc.stderr.strip() == f"mgsd: error: {bad}: not valid JSON (line 1)"
+
+
+def test_committed_api_templates_hold_no_key():
+    templates = sorted((ROOT / "api_config_files").glob("*.json"))
+    assert templates
+    for path in templates:
+        config = json.loads(path.read_text())
+        assert config["api_key"] == "" and config["base_url"]
+
+
+def test_run_ckpt_eval_script(mock_server, test_split, tmp_path):
+    server = mock_server()
+    env = {**os.environ, "BASE_URLS": server.base_url, "DATA_DIRS": str(test_split), "OUT_DIR": str(tmp_path / "runs"),
+           "LABEL": "mock", "LIMIT": "1", "CONCURRENCY": "4", "MGSD_EVAL_PYTHON": sys.executable}
+    proc = subprocess.run(["bash", str(ROOT / "evaluate" / "run_ckpt_eval.sh")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for pipeline in ("planning", "perception", "modality-gap"):
+        assert (tmp_path / "runs" / pipeline / "summary.json").is_file()
+    assert (tmp_path / "runs" / "report" / "modality_gap.png").is_file()
