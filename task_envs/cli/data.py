@@ -96,6 +96,15 @@ def _export_verl(args) -> int:
     return 0
 
 
+def _export_vlmeval(args) -> int:
+    from ..exporters.vlmeval import export_vlmeval
+
+    out, count = export_vlmeval(args.data, args.out, kind=args.kind, prompt=args.prompt, per_level=args.per_level,
+                                force=args.force)
+    print(f"{out}: {count} VLMEvalKit rows ({args.kind}); register it with mgsd_eval.vlmeval_datasets (evaluate/README.md)")
+    return 0
+
+
 def _verify(args) -> int:
     for path in args.data:
         dataset = load_dataset(path)
@@ -187,6 +196,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     vl.add_argument("--force", action="store_true", help="replace an existing file")
     vl.add_argument("--quiet", action="store_true", help="no progress bar")
     vl.set_defaults(func=_export_verl)
+
+    vk = esub.add_parser(
+        "vlmeval", help="VLMEvalKit TSV (index, image, question, answer, category, level, case_id, record)",
+        description="Write a VLMEvalKit benchmark TSV (images as base64) for the MGSD dataset classes in "
+                    "mgsd_eval.vlmeval_datasets; scoring there goes through task_envs.",
+    )
+    vk.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
+    vk.add_argument("--out", required=True, help="output .tsv file (written atomically)")
+    vk.add_argument("--kind", choices=("plan", "perception"), default="plan", help="plan (default) or perception questions")
+    vk.add_argument("--prompt", choices=("student", "direct"), default="student", help="plan prompt (default: student)")
+    vk.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
+    vk.add_argument("--force", action="store_true", help="replace an existing file")
+    vk.set_defaults(func=_export_vlmeval)
 
     ver = dsub.add_parser("verify", help="check dataset folders against their manifests (sha256, records)")
     ver.add_argument("data", nargs="+", help="dataset folders")
