@@ -11,4 +11,4 @@ bench:
 	PY=$$(bash requirements/setup_env.sh eval) && $$PY benchmarks/bench_task_envs.py
 
 clean:
-	rm -rf .venvs data/quickstart
+	rm -rf .venvs data/quickstart runs/quickstart models/quickstart

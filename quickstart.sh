@@ -1,23 +1,139 @@
 #!/usr/bin/env bash
-# The main job at toy scale on a CPU: build small train/val/test splits of the three tasks, write the
-# oracle's optimal plans for the test split, score them, and print the table.
-# (Later stages - perception SFT, OPCD and evaluation of the tiny model - join this script as they land.)
+# The whole MGSD pipeline with the stage launchers a GPU user runs, at toy scale by default:
+#   data (train/val/test) -> tiny Qwen3-VL -> perception SFT (LLaMA-Factory) + LoRA merge -> OPCD (single-process
+#   trainer; teacher = the base model) + checkpoint merge -> serve base, SFT and OPCD models in turn and run
+#   planning, perception and modality-gap evaluation -> report (tables and plots) and a summary.
 #
-# Overrides: OUT (data/quickstart), PER_LEVEL (20), SEED (0), WORKERS (all cores), FORCE=1 rebuilds.
+#   make quickstart                     # CPU, tiny model, a few minutes
+#   MODEL_SIZE=4b make quickstart       # the real recipe on a GPU machine (models/Qwen3-VL-4B-Instruct needed)
+#
+# Overrides (defaults in brackets; the tiny profile / the 4b|8b profile):
+#   MODEL_SIZE     tiny | 4b | 8b [tiny]
+#   OUT            data and run root [data/quickstart]; runs go to runs/quickstart, models to models/quickstart
+#   PER_LEVEL      train cases per task and level [6 / 500]; VAL_PER_LEVEL, TEST_PER_LEVEL [2 / 20, 2 / 50]
+#   SFT_OVERRIDES  perception SFT settings [tiny: max_steps=12 ...]; OPCD_OVERRIDES  OPCD settings [tiny: 3 steps]
+#   EVAL_LIMIT     cases per task and level in each evaluation [1 / all]; EVAL_MAX_TOKENS [48 / 4096]
+#   BENCH_DIRS     imported benchmark folders to evaluate as well (mgsd data import ...), space-separated
+#   FORCE=1        redo every stage; a plain rerun reuses finished stages and resumes unfinished ones
+# Every stage logs to runs/quickstart/logs/<stage>.log; the summary at the end lists them.
 set -euo pipefail
 cd "$(dirname "$0")"
+MODEL_SIZE=${MODEL_SIZE:-tiny}
+case "$MODEL_SIZE" in tiny|4b|8b) ;; *) echo "error: MODEL_SIZE must be tiny, 4b or 8b, got '$MODEL_SIZE'" >&2; exit 2 ;; esac
 OUT=${OUT:-data/quickstart}
-PER_LEVEL=${PER_LEVEL:-20}
-SEED=${SEED:-0}
-WORKERS=${WORKERS:-$(nproc 2>/dev/null || echo 1)}
-FORCE_FLAG=$([[ "${FORCE:-0}" == 1 ]] && echo --force || true)
-echo "quickstart: OUT=$OUT PER_LEVEL=$PER_LEVEL SEED=$SEED WORKERS=$WORKERS FORCE=${FORCE:-0}"
+RUNS=${RUNS:-runs/quickstart}
+MODELS=${MODELS_DIR:-models/quickstart}
+LOGS=$RUNS/logs
+FORCE=${FORCE:-0}
+if [[ "$MODEL_SIZE" == tiny ]]; then
+  PER_LEVEL=${PER_LEVEL:-6}; VAL_PER_LEVEL=${VAL_PER_LEVEL:-2}; TEST_PER_LEVEL=${TEST_PER_LEVEL:-2}
+  BASE_MODEL=models/tiny-qwen3-vl
+  SFT_OVERRIDES=${SFT_OVERRIDES:-"max_steps=12 per_device_train_batch_size=4 gradient_accumulation_steps=1 learning_rate=1e-3 val_size=0 eval_strategy=no save_steps=1000"}
+  OPCD_OVERRIDES=${OPCD_OVERRIDES:-"max_steps=3 batch_size=6 micro_batch_size=3 max_response_length=48 val_limit=8 val_batch_size=8 val_freq=3 save_freq=3 lr=1e-4"}
+  EVAL_LIMIT=${EVAL_LIMIT:-1}; EVAL_MAX_TOKENS=${EVAL_MAX_TOKENS:-48}; TRAINER=single; USE_CPU_SFT=${USE_CPU:-}
+else
+  size_upper=$(echo "$MODEL_SIZE" | tr '[:lower:]' '[:upper:]')
+  PER_LEVEL=${PER_LEVEL:-500}; VAL_PER_LEVEL=${VAL_PER_LEVEL:-20}; TEST_PER_LEVEL=${TEST_PER_LEVEL:-50}
+  BASE_MODEL=${BASE_MODEL:-models/Qwen3-VL-${size_upper}-Instruct}
+  SFT_OVERRIDES=${SFT_OVERRIDES:-}; OPCD_OVERRIDES=${OPCD_OVERRIDES:-}
+  EVAL_LIMIT=${EVAL_LIMIT:-}; EVAL_MAX_TOKENS=${EVAL_MAX_TOKENS:-4096}; TRAINER=${TRAINER:-}; USE_CPU_SFT=${USE_CPU:-}
+fi
+mkdir -p "$LOGS"
+t0=$(date +%s)
+echo "quickstart: MODEL_SIZE=$MODEL_SIZE OUT=$OUT RUNS=$RUNS MODELS=$MODELS PER_LEVEL=$PER_LEVEL FORCE=$FORCE"
 
-PY=$(bash requirements/setup_env.sh eval)
-MGSD="$PY -m task_envs"
-for split in train val test; do
-  $MGSD data generate --split "$split" --per-level "$PER_LEVEL" --seed "$SEED" --workers "$WORKERS" --out "$OUT/$split" $FORCE_FLAG
+# stage NAME DONE_TEST COMMAND...: runs COMMAND (logged) unless DONE_TEST holds and FORCE is off.
+stage() {
+  local name=$1 done_test=$2; shift 2
+  if [[ "$FORCE" != 1 ]] && eval "$done_test"; then echo "[$name] done before; reused (FORCE=1 redoes it)"; return; fi
+  local start=$(date +%s)
+  echo "[$name] running (log: $LOGS/$name.log)"
+  if ! "$@" > "$LOGS/$name.log" 2>&1; then
+    echo "[$name] FAILED; the end of $LOGS/$name.log:" >&2; tail -n 25 "$LOGS/$name.log" >&2; exit 1
+  fi
+  echo "[$name] ok in $(( $(date +%s) - start )) s"
+}
+
+EVAL_PY=$(bash requirements/setup_env.sh eval)
+MGSD="$(dirname "$EVAL_PY")/mgsd"
+force_flag=$([[ "$FORCE" == 1 ]] && echo --force || true)
+
+# 1. data
+data() {
+  "$MGSD" data generate --split train --per-level "$PER_LEVEL" --out "$OUT/train" $force_flag
+  "$MGSD" data generate --split val --per-level "$VAL_PER_LEVEL" --out "$OUT/val" $force_flag
+  "$MGSD" data generate --split test --per-level "$TEST_PER_LEVEL" --out "$OUT/test" $force_flag
+  "$MGSD" data export llamafactory --data "$OUT/train" --out "$OUT/sft_perception" --kind perception --force
+}
+stage data "[[ -f $OUT/sft_perception/dataset_info.json && -f $OUT/test/manifest.json ]]" data
+
+# 2. the model to start from
+if [[ "$MODEL_SIZE" == tiny ]]; then
+  SFT_PY=$(bash requirements/setup_env.sh sft)
+  stage tiny_model "[[ -f $BASE_MODEL/config.json ]]" "$SFT_PY" -m mgsd_sft.tiny_model --out "$BASE_MODEL"
+elif [[ ! -f "$BASE_MODEL/config.json" ]]; then
+  echo "error: $BASE_MODEL not found; download Qwen3-VL-${size_upper}-Instruct there (or set BASE_MODEL)" >&2; exit 2
+fi
+launcher_size=$([[ "$MODEL_SIZE" == tiny ]] && echo 4b || echo "$MODEL_SIZE")
+
+# 3. perception SFT and LoRA merge
+sft() {
+  rm -rf "$MODELS/sft_lora"
+  MODEL_SIZE=$launcher_size MODEL_PATH=$BASE_MODEL DATA_DIR=$OUT/sft_perception OUTPUT_DIR=$MODELS/sft_lora \
+    SFT_OVERRIDES="$SFT_OVERRIDES" ${USE_CPU_SFT:+USE_CPU=$USE_CPU_SFT} bash LlamaFactory/train_perception_sft.sh
+  MODEL_SIZE=$launcher_size BASE_MODEL=$BASE_MODEL ADAPTER_PATH=$MODELS/sft_lora EXPORT_DIR=$MODELS/sft \
+    bash LlamaFactory/merge_lora.sh
+}
+stage sft "[[ -f $MODELS/sft/config.json ]]" sft
+
+# 4. OPCD from the merged SFT model, teacher = the base model
+opcd() {
+  [[ "$FORCE" == 1 ]] && rm -rf "$MODELS/opcd_run"
+  TRAIN_DIRS=$OUT/train VAL_DIRS=$OUT/val OUT_DIR=$OUT/opcd bash EasyR1/prepare_opcd_data.sh
+  MODEL_SIZE=$launcher_size ${TRAINER:+TRAINER=$TRAINER} MODEL_PATH=$MODELS/sft TEACHER_MODEL_PATH=$BASE_MODEL \
+    DATA_DIR=$OUT/opcd OUTPUT_DIR=$MODELS/opcd_run OPCD_OVERRIDES="$OPCD_OVERRIDES" bash EasyR1/train_opcd.sh
+  best=$("$EVAL_PY" -c "import json,sys; t=json.load(open(sys.argv[1])); print(t.get('best_global_step') or t['last_global_step'])" \
+         "$MODELS/opcd_run/checkpoint_tracker.json")
+  MODEL_PATH=$MODELS/sft EXPORT_DIR=$MODELS/opcd bash EasyR1/merge_checkpoint.sh "$MODELS/opcd_run/global_step_$best"
+}
+stage opcd "[[ -f $MODELS/opcd/config.json ]]" opcd
+
+# 5. evaluation: serve each model in turn, run the three pipelines, stop the server
+eval_dirs="$OUT/test ${BENCH_DIRS:-}"
+serve_and_eval() {  # LABEL MODEL_PATH
+  local label=$1 model=$2 port=${QUICKSTART_PORT:-8765} server
+  if [[ "$MODEL_SIZE" == tiny ]]; then
+    MODEL_PATH=$model SERVED_NAME=$label PORT=$port MAX_NEW_TOKENS=$EVAL_MAX_TOKENS bash evaluate/serve_llamafactory.sh &
+  else
+    MODEL_PATH=$model SERVED_NAME=$label BASE_PORT=$port LOG_DIR=$LOGS/vllm_$label bash evaluate/serve_vllm.sh &
+  fi
+  server=$!
+  trap 'kill $server 2>/dev/null || true' RETURN
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$port/v1/models" > /dev/null 2>&1 && break
+    kill -0 $server 2>/dev/null || { echo "server for $label exited" >&2; return 1; }
+    sleep 1
+  done
+  # Sampling (temperature 1, seeded) rather than greedy: an untrained tiny model's greedy reply is often empty.
+  local sampling=$([[ "$MODEL_SIZE" == tiny ]] && echo "--temperature 1.0 --seed 1" || true)
+  BASE_URLS="http://127.0.0.1:$port/v1" DATA_DIRS="$eval_dirs" LABEL=$label OUT_DIR=$RUNS/$label LIMIT=$EVAL_LIMIT \
+    MAX_TOKENS=$EVAL_MAX_TOKENS CONCURRENCY=4 EVAL_ARGS="$sampling" MGSD_EVAL_PYTHON=$EVAL_PY bash evaluate/run_ckpt_eval.sh
+}
+for pair in base=$BASE_MODEL sft=$MODELS/sft opcd=$MODELS/opcd; do
+  label=${pair%%=*}
+  [[ "$FORCE" == 1 ]] && rm -rf "$RUNS/$label"
+  stage "eval_$label" "[[ -f $RUNS/$label/report/report.md ]]" serve_and_eval "$label" "${pair#*=}"
 done
-$MGSD oracle --data "$OUT/test" --out "$OUT/oracle_predictions.jsonl" --quiet
-$MGSD score --data "$OUT/test" --predictions "$OUT/oracle_predictions.jsonl" --out "$OUT/oracle_metrics.json" --quiet
-echo "quickstart: datasets in $OUT/{train,val,test}, metrics in $OUT/oracle_metrics.json"
+
+# 6. report over the three models
+runs=()
+for label in base sft opcd; do for p in planning perception modality-gap; do runs+=("$RUNS/$label/$p"); done; done
+"$MGSD" report "${runs[@]}" --out "$RUNS/report" > "$LOGS/report.log"
+echo
+sed -n '/^| run /,/^$/p' "$RUNS/report/report.md"
+echo "quickstart finished in $(( $(date +%s) - t0 )) s"
+echo "  data:    $OUT/{train,val,test} (+ sft_perception/, opcd/*.parquet)"
+echo "  models:  $BASE_MODEL (base), $MODELS/sft (perception SFT), $MODELS/opcd (OPCD)"
+echo "  runs:    $RUNS/{base,sft,opcd}/{planning,perception,modality-gap}"
+echo "  report:  $RUNS/report/report.md, report.csv, report.json, success_by_level.png, modality_gap.png"
+echo "  logs:    $(ls "$LOGS"/*.log | tr '\n' ' ')"
