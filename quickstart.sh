@@ -48,7 +48,12 @@ stage() {
   if [[ "$FORCE" != 1 ]] && eval "$done_test"; then echo "[$name] done before; reused (FORCE=1 redoes it)"; return; fi
   local start=$(date +%s)
   echo "[$name] running (log: $LOGS/$name.log)"
-  if ! "$@" > "$LOGS/$name.log" 2>&1; then
+  # A subshell outside any condition, so that set -e stops the stage at its first failing command.
+  set +e
+  ( set -e; "$@" ) > "$LOGS/$name.log" 2>&1
+  local status=$?
+  set -e
+  if [[ $status != 0 ]]; then
     echo "[$name] FAILED; the end of $LOGS/$name.log:" >&2; tail -n 25 "$LOGS/$name.log" >&2; exit 1
   fi
   echo "[$name] ok in $(( $(date +%s) - start )) s"
@@ -79,8 +84,9 @@ launcher_size=$([[ "$MODEL_SIZE" == tiny ]] && echo 4b || echo "$MODEL_SIZE")
 # 3. perception SFT and LoRA merge
 sft() {
   rm -rf "$MODELS/sft_lora"
+  [[ -z "$USE_CPU_SFT" ]] || export USE_CPU=$USE_CPU_SFT
   MODEL_SIZE=$launcher_size MODEL_PATH=$BASE_MODEL DATA_DIR=$OUT/sft_perception OUTPUT_DIR=$MODELS/sft_lora \
-    SFT_OVERRIDES="$SFT_OVERRIDES" ${USE_CPU_SFT:+USE_CPU=$USE_CPU_SFT} bash LlamaFactory/train_perception_sft.sh
+    SFT_OVERRIDES="$SFT_OVERRIDES" bash LlamaFactory/train_perception_sft.sh
   MODEL_SIZE=$launcher_size BASE_MODEL=$BASE_MODEL ADAPTER_PATH=$MODELS/sft_lora EXPORT_DIR=$MODELS/sft \
     bash LlamaFactory/merge_lora.sh
 }
@@ -90,7 +96,8 @@ stage sft "[[ -f $MODELS/sft/config.json ]]" sft
 opcd() {
   [[ "$FORCE" == 1 ]] && rm -rf "$MODELS/opcd_run"
   TRAIN_DIRS=$OUT/train VAL_DIRS=$OUT/val OUT_DIR=$OUT/opcd bash EasyR1/prepare_opcd_data.sh
-  MODEL_SIZE=$launcher_size ${TRAINER:+TRAINER=$TRAINER} MODEL_PATH=$MODELS/sft TEACHER_MODEL_PATH=$BASE_MODEL \
+  [[ -z "$TRAINER" ]] || export TRAINER
+  MODEL_SIZE=$launcher_size MODEL_PATH=$MODELS/sft TEACHER_MODEL_PATH=$BASE_MODEL \
     DATA_DIR=$OUT/opcd OUTPUT_DIR=$MODELS/opcd_run OPCD_OVERRIDES="$OPCD_OVERRIDES" bash EasyR1/train_opcd.sh
   best=$("$EVAL_PY" -c "import json,sys; t=json.load(open(sys.argv[1])); print(t.get('best_global_step') or t['last_global_step'])" \
          "$MODELS/opcd_run/checkpoint_tracker.json")
@@ -100,15 +107,18 @@ stage opcd "[[ -f $MODELS/opcd/config.json ]]" opcd
 
 # 5. evaluation: serve each model in turn, run the three pipelines, stop the server
 eval_dirs="$OUT/test ${BENCH_DIRS:-}"
-serve_and_eval() {  # LABEL MODEL_PATH
-  local label=$1 model=$2 port=${QUICKSTART_PORT:-8765} server
+serve_and_eval() {  # LABEL MODEL_PATH PORT
+  local label=$1 model=$2 port=$3 server
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "error: port $port is already in use (a server left over?); free it or set QUICKSTART_PORT" >&2; return 1
+  fi
   if [[ "$MODEL_SIZE" == tiny ]]; then
     MODEL_PATH=$model SERVED_NAME=$label PORT=$port MAX_NEW_TOKENS=$EVAL_MAX_TOKENS bash evaluate/serve_llamafactory.sh &
   else
     MODEL_PATH=$model SERVED_NAME=$label BASE_PORT=$port LOG_DIR=$LOGS/vllm_$label bash evaluate/serve_vllm.sh &
   fi
   server=$!
-  trap 'kill $server 2>/dev/null || true' RETURN
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' RETURN
   for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$port/v1/models" > /dev/null 2>&1 && break
     kill -0 $server 2>/dev/null || { echo "server for $label exited" >&2; return 1; }
@@ -119,10 +129,12 @@ serve_and_eval() {  # LABEL MODEL_PATH
   BASE_URLS="http://127.0.0.1:$port/v1" DATA_DIRS="$eval_dirs" LABEL=$label OUT_DIR=$RUNS/$label LIMIT=$EVAL_LIMIT \
     MAX_TOKENS=$EVAL_MAX_TOKENS CONCURRENCY=4 EVAL_ARGS="$sampling" MGSD_EVAL_PYTHON=$EVAL_PY bash evaluate/run_ckpt_eval.sh
 }
+port=${QUICKSTART_PORT:-8765}
 for pair in base=$BASE_MODEL sft=$MODELS/sft opcd=$MODELS/opcd; do
   label=${pair%%=*}
   [[ "$FORCE" == 1 ]] && rm -rf "$RUNS/$label"
-  stage "eval_$label" "[[ -f $RUNS/$label/report/report.md ]]" serve_and_eval "$label" "${pair#*=}"
+  stage "eval_$label" "[[ -f $RUNS/$label/report/report.md ]]" serve_and_eval "$label" "${pair#*=}" "$port"
+  port=$(( port + 10 ))
 done
 
 # 6. report over the three models

@@ -39,7 +39,12 @@ def _eval(args) -> int:
     info = {"pipeline": args.pipeline, "data": [str(d) for d in args.data], "prompt": prompt, "model": endpoint.model,
             "limit": args.limit, "lenient": args.lenient, "label": args.label, "endpoints": endpoint.base_urls,
             "options": options}
-    summary = run_cases(cases, settings, args.out, info, progress=not args.quiet)
+    from mgsd_eval.client import EndpointError
+
+    try:
+        summary = run_cases(cases, settings, args.out, info, progress=not args.quiet)
+    except EndpointError as exc:  # e.g. no server: the model name cannot be resolved
+        raise TaskError(str(exc)) from None
     print(format_summary(summary))
     print(f"{args.out}: results.jsonl, summary.json ({summary['cases']} cases, {summary['errors']} errors)")
     return 1 if summary["errors"] else 0
