@@ -28,11 +28,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cd "$repo"
+source requirements/launch_lib.sh
 
 MODEL_SIZE=${MODEL_SIZE:-4b}
-case "$MODEL_SIZE" in 4b|8b) ;; *) echo "error: MODEL_SIZE must be 4b or 8b, got '$MODEL_SIZE'" >&2; exit 2 ;; esac
-size_upper=$(echo "$MODEL_SIZE" | tr '[:lower:]' '[:upper:]')
-gpus=$( (nvidia-smi -L 2>/dev/null || true) | grep -c "^GPU" || true)
+size_upper=$(size_upper "$MODEL_SIZE")
+gpus=$(gpu_count)
 TRAINER=${TRAINER:-$([[ "$gpus" -ge 2 ]] && echo verl || echo single)}
 case "$TRAINER" in verl|single) ;; *) echo "error: TRAINER must be verl or single, got '$TRAINER'" >&2; exit 2 ;; esac
 MODEL_PATH=${MODEL_PATH:-models/ckpts/Qwen3-VL-${size_upper}-Perception-SFT}
@@ -52,9 +52,7 @@ echo "  DATA_DIR=$DATA_DIR VAL_DIR=$VAL_DIR OUTPUT_DIR=$OUTPUT_DIR TEACHER_REFER
 echo "  overrides: ${OPCD_OVERRIDES:-none}" >&2
 
 if [[ "${DRY_RUN:-0}" != 1 ]]; then
-  for path in "$MODEL_PATH" "$TEACHER_MODEL_PATH"; do
-    [[ -f "$path/config.json" ]] || { echo "error: $path is not a Hugging Face model folder (no config.json)" >&2; exit 2; }
-  done
+  require_hf_model "$MODEL_PATH" "$TEACHER_MODEL_PATH"
   [[ -f "$DATA_DIR/train.parquet" ]] || { echo "error: $DATA_DIR/train.parquet not found (run EasyR1/prepare_opcd_data.sh)" >&2; exit 2; }
 fi
 PY=${MGSD_OPCD_PYTHON:-$(bash requirements/setup_env.sh opcd)}

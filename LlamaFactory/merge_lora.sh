@@ -17,12 +17,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cd "$repo"
+source requirements/launch_lib.sh
 
 ADAPTER_PATH=${ADAPTER_PATH:-${1:-}}
 [[ -n "$ADAPTER_PATH" ]] || { echo "error: set ADAPTER_PATH (the LoRA adapter folder) or pass it as the first argument" >&2; exit 2; }
 MODEL_SIZE=${MODEL_SIZE:-4b}
-case "$MODEL_SIZE" in 4b|8b) ;; *) echo "error: MODEL_SIZE must be 4b or 8b, got '$MODEL_SIZE'" >&2; exit 2 ;; esac
-size_upper=$(echo "$MODEL_SIZE" | tr '[:lower:]' '[:upper:]')
+size_upper=$(size_upper "$MODEL_SIZE")
 BASE_MODEL=${BASE_MODEL:-models/Qwen3-VL-${size_upper}-Instruct}
 EXPORT_DIR=${EXPORT_DIR:-models/ckpts/Qwen3-VL-${size_upper}-Perception-SFT}
 sets=(--set "model_name_or_path=$BASE_MODEL" --set "adapter_name_or_path=$ADAPTER_PATH" --set "export_dir=$EXPORT_DIR"

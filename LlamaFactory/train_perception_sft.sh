@@ -21,16 +21,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cd "$repo"
+source requirements/launch_lib.sh
 
 MODEL_SIZE=${MODEL_SIZE:-4b}
-case "$MODEL_SIZE" in 4b|8b) ;; *) echo "error: MODEL_SIZE must be 4b or 8b, got '$MODEL_SIZE'" >&2; exit 2 ;; esac
-size_upper=$(echo "$MODEL_SIZE" | tr '[:lower:]' '[:upper:]')
+size_upper=$(size_upper "$MODEL_SIZE")
 CONFIG=${CONFIG:-$here/configs/qwen3vl_${MODEL_SIZE}_perception_lora.yaml}
 MODEL_PATH=${MODEL_PATH:-models/Qwen3-VL-${size_upper}-Instruct}
 DATA_DIR=${DATA_DIR:-data/sft/perception}
 DATASET=${DATASET:-mgsd_perception}
 OUTPUT_DIR=${OUTPUT_DIR:-models/saves/qwen3-vl-${MODEL_SIZE}/perception_lora}
-gpus=$( (nvidia-smi -L 2>/dev/null || true) | grep -c "^GPU" || true)
+gpus=$(gpu_count)
 NPROC_PER_NODE=${NPROC_PER_NODE:-$(( gpus > 0 ? gpus : 1 ))}
 NNODES=${NNODES:-1}; NODE_RANK=${NODE_RANK:-0}; MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}; MASTER_PORT=${MASTER_PORT:-29500}
 USE_CPU=${USE_CPU:-$([[ "$gpus" -eq 0 ]] && echo 1 || echo 0)}

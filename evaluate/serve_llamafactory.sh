@@ -18,8 +18,9 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+source requirements/launch_lib.sh
 MODEL_PATH=${MODEL_PATH:?set MODEL_PATH to the model folder to serve}
-[[ -f "$MODEL_PATH/config.json" ]] || { echo "error: $MODEL_PATH is not a Hugging Face model folder (no config.json)" >&2; exit 2; }
+require_hf_model "$MODEL_PATH"
 SERVED_NAME=${SERVED_NAME:-$(basename "$MODEL_PATH")}
 HOST=${HOST:-127.0.0.1}; PORT=${PORT:-8000}
 TEMPLATE=${TEMPLATE:-qwen3_vl_nothink}

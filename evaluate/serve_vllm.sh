@@ -19,10 +19,11 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+source requirements/launch_lib.sh
 MODEL_PATH=${MODEL_PATH:?set MODEL_PATH to the model folder to serve}
-[[ -f "$MODEL_PATH/config.json" ]] || { echo "error: $MODEL_PATH is not a Hugging Face model folder (no config.json)" >&2; exit 2; }
+require_hf_model "$MODEL_PATH"
 SERVED_NAME=${SERVED_NAME:-$(basename "$MODEL_PATH")}
-gpus=$( (nvidia-smi -L 2>/dev/null || true) | grep -c "^GPU" || true)
+gpus=$(gpu_count)
 TP=${TP:-1}
 REPLICAS=${REPLICAS:-$(( gpus >= TP && gpus > 0 ? gpus / TP : 1 ))}
 HOST=${HOST:-127.0.0.1}; BASE_PORT=${BASE_PORT:-8000}

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from task_envs.io_utils import atomic_write_json
+from task_envs.io_utils import atomic_write_json, atomic_write_text
 from task_envs.metrics import summarise
 
 from .algorithm import masked_mean, ppo_clip_loss, reverse_kl_advantages
@@ -59,8 +59,12 @@ def spread(rows: list, limit: int) -> list:
 class MetricsLog:
     """metrics.jsonl (always) plus swanlab / wandb when listed and installed."""
 
-    def __init__(self, cfg: OPCDConfig, out: Path):
+    def __init__(self, cfg: OPCDConfig, out: Path, resume_step: int = 0):
         self.path = out / "metrics.jsonl"
+        if self.path.is_file():
+            # Rows past the checkpoint we resume from belong to steps that are about to be redone.
+            kept = [l for l in self.path.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= resume_step]
+            atomic_write_text(self.path, "".join(l + "\n" for l in kept))
         self.backends = []
         for name in cfg.loggers:
             if name == "jsonl":
@@ -117,7 +121,7 @@ class Trainer:
             state = torch.load(self.out / f"global_step_{self.step}" / STATE_FILE, map_location="cpu", weights_only=False)
             self.optimizer.load_state_dict(state["optimizer"])
             print(f"mgsd_opcd: resumed from {self.out}/global_step_{self.step}", file=sys.stderr)
-        self.metrics = MetricsLog(cfg, self.out)
+        self.metrics = MetricsLog(cfg, self.out, self.step)
 
     # ---- model -------------------------------------------------------------------------------------
     def _build_student(self, resume_dir: Path | None):
@@ -145,13 +149,10 @@ class Trainer:
 
     # ---- rollouts and scoring -----------------------------------------------------------------------
     def _rollout(self, rows, temperature: float, top_p: float) -> list[list[int]]:
-        responses = []
+        """One sampled response per row, in one ``generate`` call (callers pass one rollout or validation batch)."""
         self.model.eval()
-        for part in chunks(rows, max(self.cfg.micro_batch_size, self.cfg.val_batch_size)):
-            inputs = student_inputs(self.processor, part, self.device)
-            responses += generate(self.model, self.processor, inputs, self.cfg.max_response_length,
-                                  temperature, top_p, self.eos)
-        return responses
+        inputs = student_inputs(self.processor, rows, self.device)
+        return generate(self.model, self.processor, inputs, self.cfg.max_response_length, temperature, top_p, self.eos)
 
     def _student_logprobs(self, rows, responses, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
         inputs = student_inputs(self.processor, rows, self.device)

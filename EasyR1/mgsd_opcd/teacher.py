@@ -27,7 +27,7 @@ def teacher_messages_for(extra_info: dict, reference_plan: bool = True) -> list[
 def teacher_prompt_ids(tokenizer: Any, messages: list[dict]) -> list[int]:
     """Token ids of the teacher's chat up to the assistant turn's start (generation prompt)."""
     ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-    if isinstance(ids, dict) or hasattr(ids, "keys"):  # some tokenizers return a BatchEncoding
+    if hasattr(ids, "keys"):  # some tokenizers return a BatchEncoding
         ids = ids["input_ids"]
     return [int(i) for i in ids]
 

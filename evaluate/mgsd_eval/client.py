@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import openai
 
 #: Options passed through to ``chat.completions.create`` when set.
-OPTION_NAMES = ("temperature", "top_p", "seed", "max_tokens", "max_completion_tokens", "stop", "n")
+OPTION_NAMES = ("temperature", "top_p", "seed", "max_tokens", "max_completion_tokens", "stop")
 
 
 class EndpointError(RuntimeError):

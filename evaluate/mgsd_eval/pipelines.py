@@ -51,11 +51,16 @@ class Case:
         return [{"role": "user", "content": parts}]
 
     def score(self, text: str) -> tuple[list[str], dict]:
-        """(parsed actions, score dict) of a reply."""
-        if self.kind == "perception":
-            return [], score_perception(self.task, self.instance, text)
-        parsed = parse_answer(text, self.task, lenient=self.lenient)
-        return list(parsed.actions), get_task(self.task).score_parsed(self.instance, parsed)
+        return score_reply(self.kind, self.task, self.instance, text, self.lenient)
+
+
+def score_reply(kind: str, task: str, instance: Any, text: str, lenient: bool = False) -> tuple[list[str], dict]:
+    """(parsed actions, score dict) of a reply, by ``task_envs``: the planning scores or, for
+    ``kind == "perception"``, the per-field perception scores."""
+    if kind == "perception":
+        return [], score_perception(task, instance, text)
+    parsed = parse_answer(text, task, lenient=lenient)
+    return list(parsed.actions), get_task(task).score_parsed(instance, parsed)
 
 
 def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: int | None = None,

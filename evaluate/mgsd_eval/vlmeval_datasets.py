@@ -19,7 +19,9 @@ from pathlib import Path
 
 from task_envs import get_task
 from task_envs.metrics import summarise
-from task_envs.perception import perception_metrics, score_perception
+
+from .pipelines import score_reply
+from .summary import summarise_perception
 
 #: dataset name -> tasks it holds (the TSV may hold more; rows are filtered by ``category``)
 DATASETS = {"MGSD_FrozenLake": ("frozenlake",), "MGSD_Maze": ("maze",), "MGSD_MiniBehaviour": ("minibehaviour",),
@@ -64,17 +66,15 @@ class MGSDBenchmark:
     def score_line(line, prediction: str) -> dict:
         record = json.loads(line["record"])
         task = get_task(record["task"])
-        instance = task.from_record(record)
-        if line.get("kind") == "perception":
-            return score_perception(task.name, instance, str(prediction))
-        return task.score(instance, str(prediction))
+        kind = "perception" if line.get("kind") == "perception" else "planning"
+        return score_reply(kind, task.name, task.from_record(record), str(prediction))[1]
 
     def score_predictions(self, lines: list[dict]) -> dict:
         """Per task and level and macro summaries of the ``prediction`` column."""
         perception = bool(lines) and lines[0].get("kind") == "perception"
         rows = [{"task": l["category"], "level": int(l["level"]), "scores": self.score_line(l, l.get("prediction", ""))}
                 for l in lines]
-        return summarise(rows, perception_metrics()) if perception else summarise(rows)
+        return summarise_perception(rows) if perception else summarise(rows)
 
     def evaluate_file(self, eval_file: str) -> dict:
         """Score a predictions file (TSV here; VLMEvalKit's own ``load`` for xlsx/csv) and write ``*_score.json``."""

@@ -99,8 +99,10 @@ def _export_verl(args) -> int:
 def _export_vlmeval(args) -> int:
     from ..exporters.vlmeval import export_vlmeval
 
+    from ..exporters.selection import parse_task_weights
+
     out, count = export_vlmeval(args.data, args.out, kind=args.kind, prompt=args.prompt, per_level=args.per_level,
-                                force=args.force)
+                                task_weights=parse_task_weights(args.task_weights), force=args.force)
     print(f"{out}: {count} VLMEvalKit rows ({args.kind}); register it with mgsd_eval.vlmeval_datasets (evaluate/README.md)")
     return 0
 
@@ -120,6 +122,15 @@ def _report(out, built: bool) -> None:
     state = "built" if built else "up to date (same spec), reused"
     counts = ", ".join(f"{t} " + "/".join(f"L{l}:{n}" for l, n in lv.items()) for t, lv in dataset.manifest["counts"].items())
     print(f"{out}: {state}; {len(dataset.samples)} samples ({counts})")
+
+
+def _export_args(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """What every export takes: the folders, the output, and the task mix (``exporters.selection``)."""
+    parser.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
+    parser.add_argument("--out", required=True, help=out_help)
+    parser.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
+    parser.add_argument("--task-weights", help="repeat factors per task, e.g. minibehaviour=3,maze=2 (default: 1 each)")
+    parser.add_argument("--force", action="store_true", help="replace an existing export")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -170,14 +181,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "dataset_dir: OUT and dataset: <name> work unchanged. The default mix takes every case of every "
                     "--data folder, i.e. equal samples per level when the folders were generated (upstream's mix).",
     )
-    lf.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
-    lf.add_argument("--out", required=True, help="output folder")
+    _export_args(lf, "output folder")
     lf.add_argument("--kind", choices=("perception", "plan"), default="perception",
                     help="perception: questions about the image -> exact answers (default); plan: student prompt -> optimal plan")
     lf.add_argument("--name", help="dataset name in dataset_info.json (default: mgsd_<kind>)")
-    lf.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
-    lf.add_argument("--task-weights", help="repeat factors per task, e.g. minibehaviour=3,maze=2 (default: 1 each)")
-    lf.add_argument("--force", action="store_true", help="replace an existing export")
     lf.set_defaults(func=_export)
 
     vl = esub.add_parser(
@@ -187,13 +194,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "system prompt and symbolic context and the reference plan. Mixing as for llamafactory: every case "
                     "of every --data folder by default, --per-level and --task-weights to change it.",
     )
-    vl.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
-    vl.add_argument("--out", required=True, help="output parquet file (written atomically)")
-    vl.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
-    vl.add_argument("--task-weights", help="repeat factors per task, e.g. minibehaviour=3,maze=2 (default: 1 each)")
+    _export_args(vl, "output .parquet file (written atomically)")
     vl.add_argument("--no-reference-plan", action="store_true",
                     help="leave the reference plan out of the teacher context (it stays in extra_info.reference_plan)")
-    vl.add_argument("--force", action="store_true", help="replace an existing file")
     vl.add_argument("--quiet", action="store_true", help="no progress bar")
     vl.set_defaults(func=_export_verl)
 
@@ -202,12 +205,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Write a VLMEvalKit benchmark TSV (images as base64) for the MGSD dataset classes in "
                     "mgsd_eval.vlmeval_datasets; scoring there goes through task_envs.",
     )
-    vk.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
-    vk.add_argument("--out", required=True, help="output .tsv file (written atomically)")
+    _export_args(vk, "output .tsv file (written atomically)")
     vk.add_argument("--kind", choices=("plan", "perception"), default="plan", help="plan (default) or perception questions")
     vk.add_argument("--prompt", choices=("student", "direct"), default="student", help="plan prompt (default: student)")
-    vk.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
-    vk.add_argument("--force", action="store_true", help="replace an existing file")
     vk.set_defaults(func=_export_vlmeval)
 
     ver = dsub.add_parser("verify", help="check dataset folders against their manifests (sha256, records)")

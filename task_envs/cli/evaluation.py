@@ -7,6 +7,8 @@ import argparse
 
 from ..errors import TaskError
 
+DEFAULT_MAX_TOKENS = 4096
+
 
 def _need_eval():
     try:
@@ -29,9 +31,12 @@ def _eval(args) -> int:
     options = dict(endpoint.options)
     options.update({k: v for k, v in {"temperature": args.temperature, "top_p": args.top_p, "seed": args.seed}.items()
                     if v is not None})
-    if args.max_tokens is not None:
-        options.pop("max_tokens", None), options.pop("max_completion_tokens", None)
+    if args.max_tokens is not None:  # the flag replaces whichever token field the config file set
+        for field in ("max_tokens", "max_completion_tokens"):
+            options.pop(field, None)
         options[args.token_field] = args.max_tokens
+    elif not {"max_tokens", "max_completion_tokens"} & set(options):
+        options[args.token_field] = DEFAULT_MAX_TOKENS
     settings = ClientSettings(endpoint.base_urls, endpoint.api_key, endpoint.model, args.concurrency, args.timeout,
                               args.retries, options=options)
     prompt = args.prompt if args.pipeline == "planning" else None
@@ -88,7 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--temperature", type=float, default=0.0, help="default: 0.0")
         p.add_argument("--top-p", type=float)
         p.add_argument("--seed", type=int)
-        p.add_argument("--max-tokens", type=int, default=4096, help="default: 4096")
+        p.add_argument("--max-tokens", type=int,
+                       help=f"response token limit (default: the api config's, else {DEFAULT_MAX_TOKENS})")
         p.add_argument("--token-field", choices=("max_tokens", "max_completion_tokens"), default="max_tokens",
                        help="request field for --max-tokens (newer OpenAI models need max_completion_tokens)")
         p.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default: 120)")

@@ -15,12 +15,13 @@ Columns (verl's ``RLHFDataset`` and reward-manager conventions):
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from ..chat import student_messages, teacher_context
 from ..dataset.folder import DatasetError, instance_of
+from ..io_utils import atomic_write_bytes
 from ..prompts import load_prompt
+from . import output_file
 from .selection import select_cases
 
 DATA_SOURCE_PREFIX = "mgsd/"
@@ -62,19 +63,10 @@ def export_verl(data: list[str], out: Path | str, per_level: int | None = None,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    out = Path(out)
-    if out.suffix != ".parquet":
-        raise DatasetError(f"--out: expected a .parquet file name, got {out}")
-    if out.exists() and not force:
-        raise DatasetError(f"{out} already exists; pass --force to replace it")
+    out = output_file(out, ".parquet", force)
     cases = select_cases(data, per_level, task_weights)
     rows = list(verl_rows(cases, reference_plan, progress))
-    table = pa.Table.from_pylist(rows)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, tmp, row_group_size=256)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    buffer = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows), buffer, row_group_size=256)
+    atomic_write_bytes(out, buffer.getvalue().to_pybytes())
     return out, len(rows)

@@ -8,13 +8,14 @@ import base64
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 from ..answers import format_answer
 from ..chat import IMAGE_TOKEN, student_user_content
 from ..dataset.folder import DatasetError, instance_of
+from ..io_utils import atomic_write_text
 from ..perception import perception_target
+from . import output_file
 from .selection import select_cases
 
 KINDS = ("plan", "perception")
@@ -22,20 +23,16 @@ COLUMNS = ("index", "image", "question", "answer", "category", "level", "case_id
 
 
 def export_vlmeval(data: list[str], out: Path | str, kind: str = "plan", prompt: str = "student",
-                   per_level: int | None = None, force: bool = False) -> tuple[Path, int]:
+                   per_level: int | None = None, task_weights: dict[str, int] | None = None,
+                   force: bool = False) -> tuple[Path, int]:
     """Write the TSV atomically; returns (path, rows)."""
     if kind not in KINDS:
         raise DatasetError(f"--kind: expected one of {', '.join(KINDS)}, got {kind!r}")
-    out = Path(out)
-    if out.suffix != ".tsv":
-        raise DatasetError(f"--out: expected a .tsv file name, got {out}")
-    if out.exists() and not force:
-        raise DatasetError(f"{out} already exists; pass --force to replace it")
-    csv.field_size_limit(1 << 30)
+    out = output_file(out, ".tsv", force)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter="\t", lineterminator="\n")
     writer.writerow(COLUMNS)
-    cases = select_cases(data, per_level)
+    cases = select_cases(data, per_level, task_weights)
     for index, (dataset, sample) in enumerate(cases):
         instance = instance_of(sample, f"{dataset.root}/samples.jsonl id {sample['id']}")
         task = sample["task"]
@@ -44,8 +41,5 @@ def export_vlmeval(data: list[str], out: Path | str, kind: str = "plan", prompt:
         image = base64.b64encode(dataset.image_path(sample).read_bytes()).decode("ascii")
         record = json.dumps({k: sample[k] for k in ("task", "level", "seed", "state") if k in sample}, separators=(",", ":"))
         writer.writerow([index, image, question, answer, task, sample["level"], sample["id"], kind, record])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    os.replace(tmp, out)
+    atomic_write_text(out, buf.getvalue())
     return out, len(cases)

@@ -10,17 +10,11 @@ import time
 from pathlib import Path
 
 from evalhelpers import ROOT, mgsd
-from task_envs import get_task
 from task_envs.dataset.folder import load_dataset
 
 
 def rows_of(run: Path) -> list[dict]:
     return [json.loads(l) for l in (run / "results.jsonl").read_text().splitlines()]
-
-
-def oracle_reply(request):
-    """Answers with the optimal plan when the case can be told from the prompt: tests the scoring path."""
-    return "Thinking.\n<answer>up</answer>"
 
 
 def test_errored_cases_are_retried_on_rerun(mock_server, test_split, tmp_path):
@@ -132,3 +126,19 @@ def test_run_ckpt_eval_script(mock_server, test_split, tmp_path):
     for pipeline in ("planning", "perception", "modality-gap"):
         assert (tmp_path / "runs" / pipeline / "summary.json").is_file()
     assert (tmp_path / "runs" / "report" / "modality_gap.png").is_file()
+
+
+def test_api_config_options_reach_the_request(mock_server, test_split, tmp_path):
+    server = mock_server()
+    config = tmp_path / "api.json"
+    config.write_text(json.dumps({"base_url": server.base_url, "api_key": "", "model": "m",
+                                  "options": {"max_completion_tokens": 77, "top_p": 0.5}}))
+    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "a"), "--api-config", str(config),
+                "--limit", "1", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    body = server.requests[0]
+    assert body["max_completion_tokens"] == 77 and body["top_p"] == 0.5 and "max_tokens" not in body
+    assert body["model"] == "m" and body["temperature"] == 0.0
+    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "b"), "--api-config", str(config),
+                "--limit", "1", "--quiet", "--max-tokens", "9")
+    assert proc.returncode == 0 and server.requests[-1]["max_tokens"] == 9 and "max_completion_tokens" not in server.requests[-1]

@@ -58,12 +58,14 @@ def test_resume_continues_from_the_last_checkpoint(opcd_data, tiny_model, tmp_pa
     Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=2, save_freq=1, save_limit=1,
                                           val_freq=0))).fit()
     assert sorted(p.name for p in out.glob("global_step_*")) == ["global_step_2"]  # save_limit prunes
+    with (out / "metrics.jsonl").open("a") as f:  # a step logged by a run killed before its checkpoint
+        f.write(json.dumps({"step": 3, "actor/reverse_kl": 9.0}) + "\n")
     trainer = Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=3, save_freq=1, save_limit=1,
                                                     val_freq=0)))
     assert trainer.step == 2
     trainer.fit()
-    steps = [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()]
-    assert steps == [0, 1, 2, 3]
+    lines = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [l["step"] for l in lines] == [0, 1, 2, 3] and lines[-1]["actor/reverse_kl"] != 9.0
     assert json.loads((out / "checkpoint_tracker.json").read_text())["last_global_step"] == 3
 
 
