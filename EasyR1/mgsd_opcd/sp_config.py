@@ -4,6 +4,7 @@ plus ``key=value`` overrides, checked up front with one-line errors."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ class OPCDConfig:
     lora_alpha: int = 16
     lora_target: str = "all-linear"
     freeze_vision_tower: bool = False
-    dtype: str = "auto"                  #: auto: bf16 on CUDA, fp32 on CPU
+    dtype: str = "auto"                  #: compute dtype; auto: bf16 on CUDA, fp32 on CPU
+    master_dtype: str = "float32"        #: trainable weights: float32 (mixed precision) or compute (= dtype)
     device: str = "auto"
     attn_implementation: str = "sdpa"
     seed: int = 1
@@ -72,6 +74,7 @@ class OPCDConfig:
 
 _FIELDS = {f.name: f for f in dataclasses.fields(OPCDConfig)}
 _REQUIRED = ("model_path", "teacher_model_path", "train_file", "output_dir")
+_PATHS = ("model_path", "teacher_model_path", "train_file", "val_file", "output_dir")
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -129,8 +132,16 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> OPCDConfi
         values[key.strip()] = value
     defaults = OPCDConfig()
     cfg = OPCDConfig(**{k: _coerce(k, v, getattr(defaults, k)) for k, v in values.items()})
+    cfg = absolute_paths(cfg)
     validate(cfg)
     return cfg
+
+
+def absolute_paths(cfg: OPCDConfig) -> OPCDConfig:
+    """``cfg`` with its (non-empty) paths absolute, so that another working directory or node reads the same files."""
+    paths = {name: str(Path(os.path.expanduser(getattr(cfg, name))).resolve())
+             for name in _PATHS if getattr(cfg, name)}
+    return dataclasses.replace(cfg, **paths)
 
 
 def validate(cfg: OPCDConfig) -> None:
@@ -159,6 +170,8 @@ def validate(cfg: OPCDConfig) -> None:
         raise ConfigError(f"setting 'loggers': unknown {sorted(unknown)}; expected jsonl, swanlab, wandb")
     if cfg.dtype not in ("auto", "float32", "bfloat16", "float16"):
         raise ConfigError(f"setting 'dtype': expected auto, float32, bfloat16 or float16, got {cfg.dtype!r}")
+    if cfg.master_dtype not in ("float32", "compute"):
+        raise ConfigError(f"setting 'master_dtype': expected float32 or compute, got {cfg.master_dtype!r}")
 
 
 def as_dict(cfg: OPCDConfig) -> dict:

@@ -23,9 +23,20 @@ def pick_device(name: str) -> torch.device:
 
 
 def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    """The compute dtype."""
     if name == "auto":
         return torch.bfloat16 if device.type == "cuda" else torch.float32
     return getattr(torch, name)
+
+
+def pick_master_dtype(name: str, compute: torch.dtype) -> torch.dtype:
+    """The dtype of the trainable weights: float32 master weights, or the compute dtype itself."""
+    return torch.float32 if name == "float32" else compute
+
+
+def mixed_precision(device: torch.device, compute: torch.dtype):
+    """Autocast to a half-precision compute dtype (weights stay as they are); a no-op in float32."""
+    return torch.autocast(device.type, dtype=compute, enabled=compute in (torch.bfloat16, torch.float16))
 
 
 def load_processor(path: str, min_pixels: int, max_pixels: int):
@@ -66,6 +77,11 @@ def student_inputs(processor, rows, device: torch.device):
         texts.append(processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
         images.extend(row.images())
     return processor(text=texts, images=images, return_tensors="pt", padding=True).to(device)
+
+
+def prompt_length(processor, row) -> int:
+    """Tokens of the student's prompt, image tokens included (what verl's overlong filter counts)."""
+    return student_inputs(processor, [row], torch.device("cpu"))["input_ids"].shape[1]
 
 
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")

@@ -6,7 +6,8 @@ loss and reward as the verl path; only the loop is its own.
 Each step: sample one response per prompt from the student (image + student prompt); score the
 response tokens under the student (old log-probs) and under the frozen teacher (teacher system prompt
 + symbolic state [+ reference plan], text only); advantage = log p_teacher - log p_student per token;
-PPO-clip update. The task reward is logged and drives validation only. Writes
+PPO-clip update, under autocast to ``dtype`` over fp32 master weights by default. The task reward is
+logged and drives validation only. Writes
 ``OUTPUT_DIR/global_step_N/`` (Hugging Face folders), ``metrics.jsonl``, ``checkpoint_tracker.json``;
 a rerun resumes from the last checkpoint.
 """
@@ -30,9 +31,10 @@ from task_envs.metrics import summarise
 from .algorithm import masked_mean, ppo_clip_loss, reverse_kl_advantages
 from .reward import SCORE_KEYS, score_response
 from .sp_config import ConfigError, OPCDConfig, as_dict, load_config
-from .sp_data import read_rows
-from .sp_model import (eos_ids, generate, left_pad, load_model, load_processor, multimodal_kwargs, pad_responses,
-                       pick_device, pick_dtype, response_logprobs, student_inputs)
+from .sp_data import drop_overlong, read_rows, warn_without_reference_plan
+from .sp_model import (eos_ids, generate, left_pad, load_model, load_processor, mixed_precision, multimodal_kwargs,
+                       pad_responses, pick_device, pick_dtype, pick_master_dtype, prompt_length, response_logprobs,
+                       student_inputs)
 from .teacher import teacher_messages_for, teacher_prompt_ids
 
 TRACKER = "checkpoint_tracker.json"
@@ -90,9 +92,14 @@ class Trainer:
         self.out = Path(cfg.output_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.device = pick_device(cfg.device)
-        self.dtype = pick_dtype(cfg.dtype, self.device)
-        self.train_rows = read_rows(cfg.train_file)
-        self.val_rows = read_rows(cfg.val_file) if cfg.val_file else []
+        self.dtype = pick_dtype(cfg.dtype, self.device)  # compute; the frozen teacher's weights too
+        self.master_dtype = pick_master_dtype(cfg.master_dtype, self.dtype)  # the trainable weights
+        self.processor = load_processor(cfg.model_path, cfg.min_pixels, cfg.max_pixels)
+        self.tokenizer = self.processor.tokenizer
+        self.train_rows = self._read_rows(cfg.train_file)
+        if cfg.teacher_reference_plan:
+            warn_without_reference_plan(self.train_rows, cfg.train_file)
+        self.val_rows = self._read_rows(cfg.val_file) if cfg.val_file else []
         if cfg.val_limit:
             self.val_rows = spread(self.val_rows, cfg.val_limit)
         self.steps_per_epoch = len(self.train_rows) // cfg.batch_size  # drop_last, as upstream
@@ -102,8 +109,6 @@ class Trainer:
         if cfg.max_steps:
             self.total_steps = min(self.total_steps, cfg.max_steps)
 
-        self.processor = load_processor(cfg.model_path, cfg.min_pixels, cfg.max_pixels)
-        self.tokenizer = self.processor.tokenizer
         self.teacher_tokenizer = load_processor(cfg.teacher_model_path, cfg.min_pixels, cfg.max_pixels).tokenizer
         if self.teacher_tokenizer.get_vocab() != self.tokenizer.get_vocab():
             raise ConfigError(f"teacher {cfg.teacher_model_path} and student {cfg.model_path} have different vocabularies; "
@@ -117,18 +122,32 @@ class Trainer:
         self.eos = eos_ids(self.model, self.tokenizer)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+        # fp16 gradients underflow without loss scaling; bf16 has fp32's range and needs none.
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16
+                                           and self.master_dtype == torch.float32)
         if self.step:
             state = torch.load(self.out / f"global_step_{self.step}" / STATE_FILE, map_location="cpu", weights_only=False)
             self.optimizer.load_state_dict(state["optimizer"])
+            if state.get("scaler"):
+                self.scaler.load_state_dict(state["scaler"])
             print(f"mgsd_opcd: resumed from {self.out}/global_step_{self.step}", file=sys.stderr)
         self.metrics = MetricsLog(cfg, self.out, self.step)
+
+    def _read_rows(self, path: str) -> list:
+        rows = read_rows(path)
+        lengths = [prompt_length(self.processor, row) for row in rows]
+        return drop_overlong(rows, lengths, self.cfg.max_prompt_length, path)
+
+    def _autocast(self):
+        return mixed_precision(self.device, self.dtype)
 
     # ---- model -------------------------------------------------------------------------------------
     def _build_student(self, resume_dir: Path | None):
         cfg = self.cfg
         if cfg.lora_rank <= 0:
-            model = load_model(resume_dir or cfg.model_path, self.dtype, self.device, cfg.attn_implementation)
+            model = load_model(resume_dir or cfg.model_path, self.master_dtype, self.device, cfg.attn_implementation)
         else:
+            # The frozen base stays in the compute dtype; peft keeps the adapters in float32.
             from peft import LoraConfig, PeftModel, get_peft_model
 
             model = load_model(cfg.model_path, self.dtype, self.device, cfg.attn_implementation)
@@ -152,12 +171,14 @@ class Trainer:
         """One sampled response per row, in one ``generate`` call (callers pass one rollout or validation batch)."""
         self.model.eval()
         inputs = student_inputs(self.processor, rows, self.device)
-        return generate(self.model, self.processor, inputs, self.cfg.max_response_length, temperature, top_p, self.eos)
+        with self._autocast():
+            return generate(self.model, self.processor, inputs, self.cfg.max_response_length, temperature, top_p,
+                            self.eos)
 
     def _student_logprobs(self, rows, responses, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
         inputs = student_inputs(self.processor, rows, self.device)
         resp, mask = pad_responses(responses, self.tokenizer.pad_token_id, self.device)
-        with torch.set_grad_enabled(grad):
+        with torch.set_grad_enabled(grad), self._autocast():
             logp = response_logprobs(self.model, inputs["input_ids"], inputs["attention_mask"], resp, mask,
                                      **multimodal_kwargs(inputs))
         return logp, mask
@@ -169,7 +190,8 @@ class Trainer:
                    for row in rows]
         ids, pmask = left_pad(prompts, self.teacher_tokenizer.pad_token_id, self.device)
         resp, rmask = pad_responses(responses, self.tokenizer.pad_token_id, self.device)
-        return response_logprobs(self.teacher, ids, pmask, resp, rmask)
+        with self._autocast():
+            return response_logprobs(self.teacher, ids, pmask, resp, rmask)
 
     def _decode(self, responses) -> list[str]:
         return self.tokenizer.batch_decode(responses, skip_special_tokens=True)
@@ -206,14 +228,16 @@ class Trainer:
                     logp, _ = self._student_logprobs(row_parts[i], resp_parts[i], grad=True)
                     loss, m = ppo_clip_loss(logp, old[i], advantages[i], masks[i],
                                             cfg.clip_ratio_low, cfg.clip_ratio_high, cfg.clip_ratio_dual)
-                    (loss * masks[i].sum() / tokens).backward()
+                    self.scaler.scale(loss * masks[i].sum() / tokens).backward()
                     stats["pg_loss"].append(loss.item())
                     stats["pg_clipfrac"].append(m["pg_clipfrac"])
                     stats["ppo_kl"].append(m["ppo_kl"])
+                self.scaler.unscale_(self.optimizer)
                 params = [p for p in self.model.parameters() if p.requires_grad]
                 norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
                 if torch.isfinite(norm):
-                    self.optimizer.step()
+                    self.scaler.step(self.optimizer)
+                self.scaler.update()
                 stats["grad_norm"].append(float(norm))
         elapsed = time.perf_counter() - t0
         scores = [score_response(row.extra_info, text) for row, text in zip(rows, self._decode(responses))]
@@ -282,7 +306,8 @@ class Trainer:
         from mgsd_sft.checkpoint import complete
 
         complete(Path(cfg.model_path), tmp)
-        torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step}, tmp / STATE_FILE)
+        torch.save({"optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(), "step": self.step},
+                   tmp / STATE_FILE)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
         tracker = dict(self.tracker)

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,17 @@ def _settings(opcd_data, tiny_model, out, **extra):
 
 def _params(model):
     return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def _changed_fraction(before, after) -> float:
+    """Share of the trainable weights (elements) that differ."""
+    changed = sum(int((before[n] != after[n]).sum()) for n in before)
+    return changed / sum(p.numel() for p in before.values())
+
+
+def _same_optimizer_state(a, b) -> bool:
+    sa, sb = a.state_dict()["state"], b.state_dict()["state"]
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k][name], sb[k][name]) for k in sa for name in sa[k])
 
 
 def test_steps_change_the_model_log_finite_kl_and_reload(opcd_data, tiny_model, tmp_path):
@@ -127,3 +139,80 @@ def test_long_responses_never_hold_vision_placeholders(opcd_data, tiny_model, tm
     banned = set(vision_token_ids(trainer.tokenizer))
     assert len(banned) == 4 and not banned & {t for r in responses for t in r}
     assert math.isfinite(trainer.train_step(trainer.train_rows[:4])["actor/reverse_kl"])
+
+
+def test_bf16_full_fine_tuning_updates_fp32_master_weights_and_resumes_exactly(opcd_data, tiny_model, tmp_path):
+    """At lr 1e-6 an update is far below a bf16 weight's resolution: only fp32 master weights take it."""
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", dtype="bfloat16", lr=1e-6,
+                                        val_file="", save_freq=2))
+    trainer = Trainer(cfg)
+    before = _params(trainer.model)
+    trainer.fit()
+    after = _params(trainer.model)
+    changed = _changed_fraction(before, after)
+    print(f"bf16 full fine-tuning, lr 1e-6, 2 steps: {changed:.2%} of trainable weights changed")
+    assert changed > 0.9, f"only {changed:.1%} of the trainable weights changed"
+    resumed = Trainer(cfg)
+    assert resumed.step == 2
+    assert all(p.dtype == torch.float32 and torch.equal(after[n], p) for n, p in _params(resumed.model).items())
+    assert _same_optimizer_state(trainer.optimizer, resumed.optimizer)
+
+
+def test_bad_master_dtype_fails_with_one_line(opcd_data, tiny_model, tmp_path):
+    with pytest.raises(ConfigError, match="^setting 'master_dtype': expected float32 or compute, got 'fp32'$"):
+        load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path, master_dtype="fp32"))
+
+
+def test_overlong_prompts_are_dropped_with_a_warning(opcd_data, tiny_model, tmp_path, capsys):
+    """As verl's filter_overlong_prompts: prompt tokens (image tokens included) above max_prompt_length."""
+    from mgsd_opcd.sp_data import read_rows
+    from mgsd_opcd.sp_model import load_processor, student_inputs
+
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", val_file=""))
+    processor = load_processor(tiny_model, cfg.min_pixels, cfg.max_pixels)
+    rows = read_rows(opcd_data["train"])
+    lengths = [student_inputs(processor, [r], torch.device("cpu"))["input_ids"].shape[1] for r in rows]
+    limit = sorted(lengths)[len(lengths) // 2]
+    kept = sum(n <= limit for n in lengths)
+    assert 4 <= kept < len(rows)
+    capsys.readouterr()
+    trainer = Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", val_file="",
+                                                    max_prompt_length=limit)))
+    assert len(trainer.train_rows) == kept
+    assert [r.extra_info["id"] for r in trainer.train_rows] == [r.extra_info["id"] for r, n in zip(rows, lengths)
+                                                                if n <= limit]
+    warnings = [l for l in capsys.readouterr().err.splitlines() if "max_prompt_length" in l]
+    assert warnings == [f"mgsd_opcd: warning: {opcd_data['train']}: dropped {len(rows) - kept} of {len(rows)} rows "
+                        f"whose prompt is longer than max_prompt_length ({limit} tokens)"]
+    with pytest.raises(ValueError, match="all .* prompts are longer than max_prompt_length"):
+        Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", val_file="",
+                                              max_prompt_length=min(lengths) - 1)))
+
+
+def test_relative_paths_become_absolute(opcd_data, tiny_model, tmp_path, monkeypatch):
+    """Other nodes or a changed working directory must find the same files."""
+    monkeypatch.chdir(tmp_path)
+    rel = {"model_path": tiny_model, "teacher_model_path": tiny_model, "train_file": opcd_data["train"],
+           "val_file": opcd_data["val"]}
+    rel = {k: os.path.relpath(v, tmp_path) for k, v in rel.items()}
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, "run", **rel))
+    monkeypatch.chdir(ROOT)
+    for name in (*rel, "output_dir"):
+        assert os.path.isabs(getattr(cfg, name)), name
+    assert Path(cfg.output_dir) == tmp_path.resolve() / "run"
+    assert (Path(cfg.model_path) / "config.json").is_file() and Path(cfg.train_file).is_file()
+
+
+def test_warns_once_when_the_data_has_no_reference_plan(opcd_data, tiny_model, tmp_path, capsys):
+    """Data exported with --no-reference-plan while teacher_reference_plan is on: the teacher sees no plan."""
+    from task_envs.exporters.verl import export_verl
+
+    no_plan, n = export_verl([str(opcd_data["train_dir"])], tmp_path / "no_plan.parquet", reference_plan=False)
+    capsys.readouterr()
+    Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "a", train_file=no_plan, val_file="")))
+    warnings = [l for l in capsys.readouterr().err.splitlines() if "reference plan" in l]
+    assert len(warnings) == 1 and warnings[0].startswith(f"mgsd_opcd: warning: {no_plan}: {n} of {n} rows")
+    Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "b", train_file=no_plan, val_file="",
+                                          teacher_reference_plan=False)))
+    Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "c", val_file="")))
+    assert "reference plan" not in capsys.readouterr().err
