@@ -3,18 +3,23 @@
 # text teacher that reads the symbolic state.
 #
 #   MODEL_SIZE=4b bash EasyR1/train_opcd.sh                  # verl + vLLM on one 8-GPU node (upstream's scale)
+#   MODEL_SIZE=tiny bash EasyR1/train_opcd.sh                # verl on a CPU (mgsd_opcd.verl_cpu), the tiny model
 #   TRAINER=single MODEL_PATH=... bash EasyR1/train_opcd.sh  # single-process trainer: one GPU or a CPU
 #
 # Environment overrides (defaults in brackets):
-#   MODEL_SIZE          4b | 8b [4b]: picks EasyR1/configs/opcd_qwen3vl_<size>.yaml (verl)
-#   TRAINER             verl | single [verl when 2+ GPUs are visible, else single]
-#   MODEL_PATH          student init, the merged perception-SFT model [models/ckpts/Qwen3-VL-<SIZE>-Perception-SFT]
-#   TEACHER_MODEL_PATH  frozen teacher [models/Qwen3-VL-<SIZE>-Instruct]; any model sharing the student's tokenizer
+#   MODEL_SIZE          4b | 8b | tiny [4b]: picks EasyR1/configs/opcd_qwen3vl_<size>.yaml (verl)
+#   TRAINER             verl | single [single on a machine with exactly one GPU, else verl]
+#   DEVICE              cuda | cpu [cpu when no GPU is visible]: cpu runs verl with the CPU overlay
+#                       (configs/device/cpu.yaml: CPU platform, transformers rollout and teacher servers)
+#   MODEL_PATH          student init, the merged perception-SFT model [models/ckpts/Qwen3-VL-<SIZE>-Perception-SFT;
+#                       tiny: models/tiny-qwen3-vl]
+#   TEACHER_MODEL_PATH  frozen teacher [models/Qwen3-VL-<SIZE>-Instruct; tiny: models/tiny-qwen3-vl]; any model
+#                       sharing the student's tokenizer
 #   DATA_DIR            folder with train.parquet (EasyR1/prepare_opcd_data.sh) [data/opcd]
 #   VAL_DIR             folder with val.parquet [DATA_DIR]
 #   OUTPUT_DIR          checkpoints and logs [EasyR1/checkpoints/mgsd_opcd/qwen3vl<size>_<trainer>]
-#   TRAINER_GPUS        GPUs per node for actor + rollout (verl) [4]; the train batch (32) must divide by it
-#   TEACHER_GPUS        GPUs per node for the teacher's vLLM servers (verl) [4]
+#   TRAINER_GPUS        GPUs per node for actor + rollout (verl) [4; cpu: 1]; the train batch must divide by it
+#   TEACHER_GPUS        GPUs per node for the teacher's servers (verl) [4; cpu: 1]
 #   NNODES              nodes of the Ray cluster (verl): start `ray start --head` on one node and
 #                       `ray start --address=<head>:6379` on the others, then run this on the head [1]
 #   TEACHER_REFERENCE_PLAN  1 lets the teacher read an optimal plan [1]
@@ -24,6 +29,7 @@
 #                       (e.g. "trainer.total_epochs=1"), opcd_single_process.yaml keys for single (e.g. "max_steps=5")
 #   DRY_RUN             1 prints the resolved config (verl: composed and validated by verl) and exits
 #   MGSD_OPCD_PYTHON    python of your own environment instead of .venvs/opcd
+# Paths are made absolute before they reach Ray (workers on other nodes resolve them as given).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -31,16 +37,25 @@ cd "$repo"
 source requirements/launch_lib.sh
 
 MODEL_SIZE=${MODEL_SIZE:-4b}
-size_upper=$(size_upper "$MODEL_SIZE")
 gpus=$(gpu_count)
-TRAINER=${TRAINER:-$([[ "$gpus" -ge 2 ]] && echo verl || echo single)}
+TRAINER=${TRAINER:-$([[ "$gpus" -eq 1 ]] && echo single || echo verl)}
 case "$TRAINER" in verl|single) ;; *) echo "error: TRAINER must be verl or single, got '$TRAINER'" >&2; exit 2 ;; esac
-MODEL_PATH=${MODEL_PATH:-models/ckpts/Qwen3-VL-${size_upper}-Perception-SFT}
-TEACHER_MODEL_PATH=${TEACHER_MODEL_PATH:-models/Qwen3-VL-${size_upper}-Instruct}
+DEVICE=${DEVICE:-$([[ "$gpus" -ge 1 ]] && echo cuda || echo cpu)}
+case "$DEVICE" in cuda|cpu) ;; *) echo "error: DEVICE must be cuda or cpu, got '$DEVICE'" >&2; exit 2 ;; esac
+if [[ "$MODEL_SIZE" == tiny ]]; then
+  MODEL_PATH=${MODEL_PATH:-models/tiny-qwen3-vl}; TEACHER_MODEL_PATH=${TEACHER_MODEL_PATH:-models/tiny-qwen3-vl}
+else
+  size_upper=$(size_upper "$MODEL_SIZE")
+  MODEL_PATH=${MODEL_PATH:-models/ckpts/Qwen3-VL-${size_upper}-Perception-SFT}
+  TEACHER_MODEL_PATH=${TEACHER_MODEL_PATH:-models/Qwen3-VL-${size_upper}-Instruct}
+fi
 DATA_DIR=${DATA_DIR:-data/opcd}
 VAL_DIR=${VAL_DIR:-$DATA_DIR}
 OUTPUT_DIR=${OUTPUT_DIR:-EasyR1/checkpoints/mgsd_opcd/qwen3vl${MODEL_SIZE}_${TRAINER}}
-TRAINER_GPUS=${TRAINER_GPUS:-4}; TEACHER_GPUS=${TEACHER_GPUS:-4}; NNODES=${NNODES:-1}
+default_gpus=$([[ "$DEVICE" == cpu ]] && echo 1 || echo 4)
+TRAINER_GPUS=${TRAINER_GPUS:-$default_gpus}; TEACHER_GPUS=${TEACHER_GPUS:-$default_gpus}; NNODES=${NNODES:-1}
+MODEL_PATH=$(abs_path "$MODEL_PATH"); TEACHER_MODEL_PATH=$(abs_path "$TEACHER_MODEL_PATH")
+DATA_DIR=$(abs_path "$DATA_DIR"); VAL_DIR=$(abs_path "$VAL_DIR"); OUTPUT_DIR=$(abs_path "$OUTPUT_DIR")
 TEACHER_REFERENCE_PLAN=${TEACHER_REFERENCE_PLAN:-1}
 LOGGER=${LOGGER:-}
 plan=$([[ "$TEACHER_REFERENCE_PLAN" == 1 ]] && echo true || echo false)
@@ -48,7 +63,7 @@ val_file=$([[ -f "$VAL_DIR/val.parquet" ]] && echo "$VAL_DIR/val.parquet" || tru
 
 echo "OPCD: TRAINER=$TRAINER MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODEL_PATH TEACHER_MODEL_PATH=$TEACHER_MODEL_PATH" >&2
 echo "  DATA_DIR=$DATA_DIR VAL_DIR=$VAL_DIR OUTPUT_DIR=$OUTPUT_DIR TEACHER_REFERENCE_PLAN=$TEACHER_REFERENCE_PLAN LOGGER=${LOGGER:-none}" >&2
-[[ "$TRAINER" == verl ]] && echo "  TRAINER_GPUS=$TRAINER_GPUS TEACHER_GPUS=$TEACHER_GPUS NNODES=$NNODES" >&2
+[[ "$TRAINER" == verl ]] && echo "  DEVICE=$DEVICE TRAINER_GPUS=$TRAINER_GPUS TEACHER_GPUS=$TEACHER_GPUS NNODES=$NNODES" >&2
 echo "  overrides: ${OPCD_OVERRIDES:-none}" >&2
 
 if [[ "${DRY_RUN:-0}" != 1 ]]; then
@@ -77,6 +92,16 @@ sets=("data.train_files=$DATA_DIR/train.parquet" "data.val_files=${val_file:-$DA
       "distillation.n_gpus_per_node=$TEACHER_GPUS" "distillation.nnodes=$NNODES"
       "mgsd_opcd.teacher_reference_plan=$plan" "trainer.default_local_dir=$OUTPUT_DIR" "trainer.logger=$loggers")
 [[ -n "$val_file" ]] || sets+=("trainer.test_freq=-1" "trainer.val_before_train=false")
+# verl imports these in every process, before it resolves its platform; a failed import is an error.
+modules=mgsd_opcd.verl_plugin
+if [[ "$DEVICE" == cpu ]]; then
+  modules=mgsd_opcd.verl_cpu,$modules
+  export VERL_PLATFORM=cpu OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+  sets=("+device=cpu" "${sets[@]}" "ray_kwargs.ray_init.num_gpus=$(( TRAINER_GPUS + TEACHER_GPUS ))"
+        "+ray_kwargs.ray_init.runtime_env.env_vars.VERL_PLATFORM=cpu")
+fi
+export VERL_USE_EXTERNAL_MODULES=$modules
+sets+=("+ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES='$modules'")
 for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
 # Compose and validate with verl's own machinery first: a bad override fails here, before Ray starts.
 if [[ "${DRY_RUN:-0}" == 1 ]]; then exec "$PY" -m mgsd_opcd.verl_config --size "$MODEL_SIZE" "${sets[@]}"; fi

@@ -16,3 +16,6 @@ require_hf_model() {
     [[ -f "$path/config.json" ]] || { echo "error: $path is not a Hugging Face model folder (no config.json)" >&2; exit 2; }
   done
 }
+
+# abs_path PATH: PATH made absolute against the current directory (it need not exist); empty stays empty.
+abs_path() { [[ -z "$1" || "$1" == /* ]] && echo "$1" || echo "$PWD/$1"; }

@@ -30,7 +30,7 @@ def compose_config(size: str, overrides: list[str] = ()):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mgsd_opcd.verl_config", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=("4b", "8b"), default="4b")
+    parser.add_argument("--size", choices=("4b", "8b", "tiny"), default="4b")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
     args = parser.parse_args(argv)
     try:

@@ -7,7 +7,9 @@ student's response positions. Everything else (k1 advantage, PPO-clip, no KL pen
 set in ``EasyR1/configs/opcd_qwen3vl_*.yaml``.
 
 Selected with ``actor_rollout_ref.rollout.agent.agent_loop_manager_class=mgsd_opcd.verl_plugin.OPCDAgentLoopManager``.
-The package is also a ``verl.plugins`` entry point, so verl imports it in every process (Ray actors too).
+The package is also a ``verl.plugins`` entry point, so verl imports it in every process (Ray actors too);
+``EasyR1/train_opcd.sh`` also names it in ``VERL_USE_EXTERNAL_MODULES``, where a failed import is an error
+rather than a debug-level log line. Importing it registers the ``mgsd_opcd`` trainer (``verl_trainer.py``).
 These are ``verl.experimental`` internals: verl is pinned to 0.9.1 and the override is tested.
 """
 
@@ -15,9 +17,12 @@ from __future__ import annotations
 
 import ray
 import torch
+import transfer_queue as tq
 
+from verl.experimental.agent_loop.agent_loop import AgentLoopWorker
 from verl.trainer.ppo.v1.agent_loop_tq import AgentLoopManagerTQ, AgentLoopWorkerTQ
 
+from . import verl_trainer  # noqa: F401  (registers trainer.v1.trainer_mode=mgsd_opcd)
 from .teacher import realign_teacher_outputs, teacher_messages_for, teacher_prompt_ids
 
 #: The project's own config section (``mgsd_opcd:`` in the Hydra yaml).
@@ -31,6 +36,16 @@ def reference_plan_enabled(config) -> bool:
 
 class OPCDAgentLoopWorkerImpl(AgentLoopWorkerTQ.__ray_actor_class__):
     """The TQ agent-loop worker with OPCD's teacher input."""
+
+    def __init__(self, *args, **kwargs):
+        # verl's AgentLoopWorkerTQ.__init__ calls the zero-argument super(), whose class cell is Ray's
+        # wrapped class; once this subclass is wrapped by ray.remote again, that super() raises
+        # "TypeError: super(type, obj): obj must be an instance or subtype of type" when Ray constructs
+        # the actor. So this does the TQ worker's __init__ itself (verl 0.9.1: the base worker's, then
+        # TransferQueue's client init and the task set).
+        AgentLoopWorker.__init__(self, *args, **kwargs)
+        tq.init()
+        self.background_tasks = set()
 
     async def _compute_teacher_logprobs(self, output, prompt_ids, response_ids, validate, sample_kwargs=None) -> None:
         if not self.distillation_enabled or validate:

@@ -2,7 +2,8 @@
 
 Columns (verl's ``RLHFDataset`` and reward-manager conventions):
 
-- ``data_source``: ``mgsd/<task>`` (the reward function dispatches on the record, not on this);
+- ``data_source``: ``mgsd/<task>/<level>``, so that verl's validation reports each cell (the reward
+  function dispatches on the record, not on this);
 - ``prompt``: the student's chat, one user turn with an ``<image>`` placeholder before the prompt;
 - ``images``: ``[{"bytes": <PNG>}]``;
 - ``ability``: ``visual_planning``;
@@ -41,7 +42,7 @@ def verl_rows(cases, reference_plan: bool = True, progress: bool = False):
         plan = ", ".join(sample["optimal_plan"])
         record = {k: sample[k] for k in ("task", "level", "seed", "state") if k in sample}
         yield {
-            "data_source": DATA_SOURCE_PREFIX + task,
+            "data_source": f"{DATA_SOURCE_PREFIX}{task}/{sample['level']}",
             "prompt": student_messages(task),
             "images": [{"bytes": image.read_bytes()}],
             "ability": "visual_planning",

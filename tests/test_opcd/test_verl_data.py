@@ -20,7 +20,7 @@ def test_columns_and_rows(opcd_data):
     assert len(rows) == len(dataset.samples)
     for row, sample in zip(rows, dataset.samples):
         extra = row["extra_info"]
-        assert row["data_source"] == f"mgsd/{sample['task']}" and extra["id"] == sample["id"]
+        assert row["data_source"] == f"mgsd/{sample['task']}/{sample['level']}" and extra["id"] == sample["id"]
         assert row["images"][0]["bytes"] == dataset.image_path(sample).read_bytes()
         assert row["prompt"][0]["content"].count(IMAGE_TOKEN) == 1
         record = json.loads(extra["record"])
