@@ -5,6 +5,9 @@ each cell; the board is then resized to 256 x 256 with nearest-neighbour samplin
 imported VSP image is, so a generated board and a benchmark image of the same map are pixel-identical.
 Nearest-neighbour keeps the pixel art crisp (upstream's Lanczos blurred it into 60-100 KB PNGs that took
 ~10 ms to encode; these take ~1 ms).
+
+The sprites are those of gymnasium 1.0-1.3 (byte-identical across these versions, listed in ``SPRITES``);
+gymnasium 1.4 renamed and redrew them, so the base install pins ``GYMNASIUM_RANGE``.
 """
 
 from __future__ import annotations
@@ -15,10 +18,23 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..errors import TaskError
 from . import IMAGE_SIZE
 
 OUTLINE = (180, 200, 230)
 _MAX_BOARD = 512
+#: gymnasium versions whose sprites these are; pyproject.toml's dependency must say the same.
+GYMNASIUM_RANGE = ">=1.0,<1.4"
+#: Every sprite the board uses (``gymnasium/envs/toy_text/img/<name>.png``) and its sha256 in gymnasium 1.0-1.3.
+SPRITES = {
+    "ice": "bfb1f584ffcfadd12360a1999d2fb0c10bac32c9a27dc5a29ed08bac103ebcfb",
+    "hole": "21439be29a447bb31b7d0f659de6670ce10937112e2df4e6402aacbe861384b2",
+    "goal": "38af8e6f3cb5ef78b96343b232d073bdf10fb7c729cc3167ba6c493cf0799b2c",
+    "stool": "1b4d1f4e99198703bcbac812c1a4a2d1c17c5f14726b3c675f84dd881ca9d8f7",
+    "elf_down": "525ef7ebc75101f104a0501f8c03b76cea3e285bd7a764ac55d95dfe3e941702",
+}
+#: Sprites drawn on the ice, bottom first, per tile letter.
+LAYERS = {"F": (), "H": ("hole",), "G": ("goal",), "S": ("stool", "elf_down")}
 
 
 def sprite_dir() -> Path:
@@ -27,18 +43,28 @@ def sprite_dir() -> Path:
     return Path(toy_text.__file__).parent / "img"
 
 
+def sprite_path(name: str) -> Path:
+    """The file of sprite ``name``; a one-line error naming the gymnasium range when it is missing."""
+    path = sprite_dir() / f"{name}.png"
+    if not path.is_file():
+        from importlib.metadata import version
+
+        raise TaskError(f"{path}: FrozenLake sprite missing in gymnasium {version('gymnasium')}; the renderer needs "
+                        f"gymnasium{GYMNASIUM_RANGE} (run: pip install 'gymnasium{GYMNASIUM_RANGE}')")
+    return path
+
+
 def _sprite(name: str, cell: int) -> Image.Image:
-    with Image.open(sprite_dir() / f"{name}.png") as im:
+    with Image.open(sprite_path(name)) as im:
         return im.convert("RGBA").resize((cell, cell), Image.NEAREST)
 
 
 @lru_cache(maxsize=None)
 def _tiles(cell: int) -> dict[str, np.ndarray]:
-    """Finished cell tiles (ice below, sprite above, outline) as uint8 arrays, per tile letter."""
+    """Finished cell tiles (ice below, sprites above, outline) as uint8 arrays, per tile letter."""
     ice = _sprite("ice", cell)
-    layers = {"F": [], "H": ["hole"], "G": ["goal"], "S": ["stool", "elf_down"]}
     tiles = {}
-    for letter, names in layers.items():
+    for letter, names in LAYERS.items():
         tile = ice.copy()
         for name in names:
             tile.alpha_composite(_sprite(name, cell))
