@@ -35,17 +35,44 @@ def parse_level_list(text: str) -> tuple[int, ...]:
 def resolve_levels(tasks: tuple[str, ...], values: list[str] | None) -> dict[str, tuple[int, ...]]:
     """Per-task levels from repeated ``--levels`` values (``3-6`` for all tasks, ``maze=3,4`` for one)."""
     levels = {t: get_task(t).default_levels for t in tasks}
+    given: dict[str, str] = {}  # task -> the --levels value its levels came from
     for value in values or []:
         if "=" in value:
             name, spec = value.split("=", 1)
             name = normalise_task_name(name)
             if name not in tasks:
                 raise TaskError(f"--levels: task {name!r} is not among --tasks {','.join(tasks)}")
-            levels[name] = parse_level_list(spec)
+            levels[name], given[name] = parse_level_list(spec), value
         else:
             for t in tasks:
-                levels[t] = parse_level_list(value)
+                levels[t], given[t] = parse_level_list(value), value
+    for t, value in given.items():
+        check_level_range(t, levels[t], value)
     return levels
+
+
+def check_level_range(name: str, levels: tuple[int, ...], value: str) -> None:
+    """One line naming the task whose range ``--levels value`` leaves, and a value that would fit it."""
+    task = get_task(name)
+    lo, hi = task.min_level, task.max_level
+    bad = [level for level in levels if not lo <= level <= hi]
+    if not bad:
+        return
+    fit_lo, fit_hi = max(levels[0], lo), min(levels[-1], hi)
+    fit = f"{fit_lo}-{fit_hi}" if fit_lo < fit_hi else str(fit_lo) if fit_lo == fit_hi else f"{lo}-{hi}"
+    hint = "use e.g." if "=" in value else "give it its own range after it, e.g."
+    raise TaskError(f"--levels {value}: {name} takes levels {lo}-{hi}, not {_spans(bad)}; {hint} --levels {name}={fit}")
+
+
+def _spans(levels: list[int]) -> str:
+    """[2, 3, 4, 9] -> '2-4,9'."""
+    spans: list[list[int]] = []
+    for level in levels:
+        if spans and level == spans[-1][1] + 1:
+            spans[-1][1] = level
+        else:
+            spans.append([level, level])
+    return ",".join(f"{a}-{b}" if a < b else str(a) for a, b in spans)
 
 
 def parse_tasks(text: str) -> tuple[str, ...]:
@@ -146,8 +173,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     gen.add_argument("--tasks", default=",".join(TASKS), help="comma list of tasks (default: all three)")
     gen.add_argument("--levels", action="append", metavar="SPEC",
-                     help="levels (grid sides) for every task, e.g. 3-6 or 3,5; or for one task, e.g. maze=3-6; "
-                          "repeatable (default: frozenlake 3-8, maze 3-6, minibehaviour 5-6)")
+                     help="levels (grid sides) for every task, e.g. 4-6 or 4,5; or for one task, e.g. maze=3-6; "
+                          "repeatable, later values win (default: frozenlake 3-8, maze 3-6, minibehaviour 5-6; "
+                          "valid: " + ", ".join(f"{t} {get_task(t).min_level}-{get_task(t).max_level}" for t in TASKS) + ")")
     gen.add_argument("--per-level", type=int, default=100, help="samples per task and level (default: 100)")
     gen.add_argument("--split", choices=SPLITS, default="train", help="which split to draw (default: train)")
     gen.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
