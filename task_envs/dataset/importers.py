@@ -3,6 +3,7 @@
 - VSP FrozenLake maps: ``<src>/level{L}/table/N.txt`` (markdown tables) and ``img/N.png``; the
   benchmark's own image is kept, resized to 256x256; the optimal plan comes from our planner.
 - VisualPlanning JSONL (``meta`` per line): every case is re-rendered with the project's renderer.
+  A case of another task (told by its `meta` fields) is reported as such, before any other check.
 Every record keeps its provenance: ``source = {"benchmark", "file" (relative to --src), "line"}``.
 """
 
@@ -125,10 +126,26 @@ def _state_index(value: object, level: int, field: str) -> tuple[int, int]:
     return divmod(value, level)
 
 
+def visualplanning_task_of(meta: dict) -> str | None:
+    """Which task a ``meta`` object is from, by its fields (benchmarks.md); None when it looks like none."""
+    if "printer_pos" in meta or "table_pos" in meta:
+        return "minibehaviour"
+    layout = meta.get("layout")
+    first = layout[0][0] if isinstance(layout, list) and layout and isinstance(layout[0], list) and layout[0] else None
+    if isinstance(first, str):
+        return "frozenlake"
+    if isinstance(first, dict):
+        return "maze"
+    return None
+
+
 def visualplanning_instance(task_name: str, meta: object):
     """A task instance from a VisualPlanning ``meta`` object."""
     if not isinstance(meta, dict):
         raise TaskError("field 'meta': expected an object")
+    found = visualplanning_task_of(meta)
+    if found is not None and found != task_name:
+        raise TaskError(f"field 'meta': this is a {found} case, not {task_name} (import it with --task {found})")
     task = get_task(task_name)
     level = meta.get("level")
     if not isinstance(level, int) or isinstance(level, bool):

@@ -108,8 +108,14 @@ def test_visualplanning_position_outside_the_grid(tmp_path, name, field):
         import_visualplanning(name, src, tmp_path / "out", progress=False)
 
 
-def test_visualplanning_wrong_task_is_rejected(tmp_path):
+@pytest.mark.parametrize("found, asked, level", [("maze", "minibehaviour", 3), ("maze", "minibehaviour", 4),
+                                                 ("maze", "frozenlake", 4), ("frozenlake", "maze", 5),
+                                                 ("frozenlake", "minibehaviour", 5), ("minibehaviour", "maze", 5),
+                                                 ("minibehaviour", "frozenlake", 5)])
+def test_visualplanning_wrong_task_is_named(tmp_path, found, asked, level):
+    """A file of another task is a wrong-task error (not a level or field error), before any other check."""
     src = tmp_path / "test_dataset.jsonl"
-    write_visualplanning(src, "maze", (4,), per_level=1)
-    with pytest.raises(DatasetError, match="line 1"):
-        import_visualplanning("minibehaviour", src, tmp_path / "out", progress=False)
+    write_visualplanning(src, found, (level,), per_level=1)
+    with pytest.raises(DatasetError, match=f"line 1: field 'meta': this is a {found} case, not {asked} "
+                                           rf"\(import it with --task {found}\)$"):
+        import_visualplanning(asked, src, tmp_path / "out", progress=False)
