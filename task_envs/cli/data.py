@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 
 from ..base import TaskError
@@ -116,6 +117,8 @@ def _export_verl(args) -> int:
     from ..exporters.selection import parse_task_weights
     from ..exporters.verl import export_verl
 
+    if importlib.util.find_spec("pyarrow") is None:
+        raise TaskError("mgsd data export verl writes parquet and needs pyarrow: pip install 'mgsd[parquet]'")
     out, count = export_verl(args.data, args.out, per_level=args.per_level,
                              task_weights=parse_task_weights(args.task_weights),
                              reference_plan=not args.no_reference_plan, force=args.force, progress=not args.quiet)
