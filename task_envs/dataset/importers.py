@@ -3,7 +3,7 @@
 - VSP FrozenLake maps: ``<src>/level{L}/table/N.txt`` (markdown tables) and ``img/N.png``; the
   benchmark's own image is kept, resized to 256x256; the optimal plan comes from our planner.
 - VisualPlanning JSONL (``meta`` per line): every case is re-rendered with the project's renderer.
-  A case of another task (told by its `meta` fields) is reported as such, before any other check.
+  A case of another task (told by its ``meta`` fields) is reported as such, before any other check.
 Every record keeps its provenance: ``source = {"benchmark", "file" (relative to --src), "line"}``.
 """
 
