@@ -108,5 +108,8 @@ if [[ "${DRY_RUN:-0}" == 1 ]]; then exec "$PY" -m mgsd_opcd.verl_config --size "
 mkdir -p "$OUTPUT_DIR"
 "$PY" -m mgsd_opcd.verl_config --size "$MODEL_SIZE" "${sets[@]}" > "$OUTPUT_DIR/resolved_verl_config.yaml"
 echo "  resolved config: $OUTPUT_DIR/resolved_verl_config.yaml" >&2
-export VLLM_USE_V1=1 WANDB_MODE=${WANDB_MODE:-offline}
-exec "$PY" -m verl.trainer.main_ppo --config-path "$here/configs" --config-name "opcd_qwen3vl_$MODEL_SIZE" "${sets[@]}"
+# verl's file logger truncates its file on start: keep a resumed run's earlier rows under a dated name.
+[[ ! -f "$OUTPUT_DIR/metrics.jsonl" ]] || mv "$OUTPUT_DIR/metrics.jsonl" "$OUTPUT_DIR/metrics.$(date +%Y%m%d-%H%M%S).jsonl"
+export VLLM_USE_V1=1 WANDB_MODE=${WANDB_MODE:-offline} VERL_FILE_LOGGER_PATH=$OUTPUT_DIR/metrics.jsonl
+exec "$PY" -m verl.trainer.main_ppo --config-path "$here/configs" --config-name "opcd_qwen3vl_$MODEL_SIZE" \
+  "hydra.run.dir=$OUTPUT_DIR/hydra/$(date +%Y%m%d-%H%M%S)" "${sets[@]}"

@@ -82,16 +82,24 @@ def test_merge_of_a_verl_fsdp_checkpoint(tiny_model, tmp_path):
 
 
 def test_verl_dry_run_is_validated_by_verl():
-    proc = run("train_opcd.sh", {"TRAINER": "verl", "MODEL_SIZE": "8b", "DRY_RUN": "1", "LOGGER": "swanlab",
-                                 "OPCD_OVERRIDES": "trainer.total_epochs=1"})
+    proc = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "MODEL_SIZE": "8b", "DRY_RUN": "1",
+                                 "LOGGER": "swanlab", "OPCD_OVERRIDES": "trainer.total_epochs=1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     from omegaconf import OmegaConf
 
     cfg = OmegaConf.create(proc.stdout)
     assert cfg.trainer.total_epochs == 1 and list(cfg.trainer.logger) == ["console", "file", "swanlab"]
-    assert cfg.distillation.teacher_models.teacher_model.model_path == "models/Qwen3-VL-8B-Instruct"
+    # paths reach Ray absolute (workers on other nodes resolve them as given)
+    assert cfg.distillation.teacher_models.teacher_model.model_path == str(ROOT / "models/Qwen3-VL-8B-Instruct")
     assert cfg.trainer.n_gpus_per_node == 4 and cfg.distillation.n_gpus_per_node == 4
-    bad = run("train_opcd.sh", {"TRAINER": "verl", "DRY_RUN": "1", "TRAINER_GPUS": "6"})
+    # the GPU recipe: vLLM with a bounded context, sdpa with remove-padding, FSDP2, verl's trainer with MGSD's validation
+    rollout, model = cfg.actor_rollout_ref.rollout, cfg.actor_rollout_ref.model
+    assert rollout.name == "vllm" and rollout.max_model_len == 7168 and cfg.trainer.device == "cuda"
+    assert model.override_config.attn_implementation == "sdpa" and model.use_remove_padding
+    assert cfg.actor_rollout_ref.actor.strategy == "fsdp2" and cfg.actor_rollout_ref.actor.fsdp_config.strategy == "fsdp2"
+    assert cfg.trainer.v1.trainer_mode == "mgsd_opcd" and cfg.trainer.max_actor_ckpt_to_keep is None
+    assert cfg.ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES == "mgsd_opcd.verl_plugin"
+    bad = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "TRAINER_GPUS": "6"})
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1].startswith("mgsd_opcd: invalid verl config: AssertionError: real_train_batch_size (32)")
 
@@ -101,3 +109,46 @@ def test_missing_paths_fail_early(tmp_path):
     assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope'} is not a Hugging Face model folder (no config.json)"
     proc = run("merge_checkpoint.sh", {}, str(tmp_path))
     assert proc.returncode == 2 and "neither a verl FSDP checkpoint" in proc.stderr
+
+
+def test_verl_trainer_end_to_end_on_cpu_and_merge(prepared, tiny_model, tmp_path):
+    """verl's real trainer through the launcher a GPU user runs, on the CPU backend: 2 OPCD steps with the
+    teacher reading the symbolic state, validation with the macro key, an FSDP2 checkpoint, then
+    merge_checkpoint.sh, whose merged folder must load offline and generate from a task image."""
+    import math
+
+    out = tmp_path / "verl"
+    env = {"MODEL_SIZE": "tiny", "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model),
+           "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out)}
+    dry = run("train_opcd.sh", {**env, "DRY_RUN": "1"})
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "TRAINER=verl" in dry.stderr and "DEVICE=cpu" in dry.stderr  # detected: no GPU here
+    proc = run("train_opcd.sh", env, timeout=900)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    by_step = {}
+    for row in rows:
+        by_step.setdefault(row["step"], {}).update(row["data"])
+    assert sorted(by_step) == [0, 1, 2]
+    assert "val/reward_score" in by_step[0] and "val/reward_score" in by_step[2]
+    assert {"val/by_task/frozenlake_success", "val/by_task/maze_success", "val/by_task/minibehaviour_success",
+            "val/by_task_level/maze_level_3_success"} <= set(by_step[2])
+    for step in (1, 2):
+        metrics = by_step[step]
+        # the distillation loss is there and the teacher disagrees with the student somewhere
+        assert math.isfinite(metrics["actor/distillation/loss"]) and metrics["actor/distillation/abs_loss"] > 0
+        # the actor's packed (remove-padding, sdpa) log-probs equal the rollout server's unpacked ones
+        assert metrics["training/rollout_probs_diff_max"] < 1e-3
+    tracker = json.loads((out / "checkpoint_tracker.json").read_text())
+    assert tracker["best_global_step"] == 2 and (out / "global_step_2" / "actor" / "fsdp_config.json").is_file()
+    assert not (ROOT / "outputs").exists() and not (ROOT / "mgsd_opcd").exists()  # nothing left in the cwd
+    merged = run("merge_checkpoint.sh", {}, str(out / "global_step_2"))
+    assert merged.returncode == 0, merged.stderr[-3000:]
+    assert "loads and generates" in merged.stderr
+    import torch
+    from transformers import AutoModelForImageTextToText
+
+    before = AutoModelForImageTextToText.from_pretrained(tiny_model)
+    after = AutoModelForImageTextToText.from_pretrained(out / "global_step_2" / "huggingface")
+    changed = [n for n, p in after.named_parameters() if not torch.allclose(p.float(), dict(before.named_parameters())[n].float())]
+    assert changed, "two OPCD steps at lr 1e-4 left every weight unchanged"
