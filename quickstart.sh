@@ -82,11 +82,10 @@ fi
 launcher_size=$([[ "$MODEL_SIZE" == tiny ]] && echo 4b || echo "$MODEL_SIZE")
 
 # 3. perception SFT and LoRA merge
-sft() {
-  rm -rf "$MODELS/sft_lora"
+sft() {  # a rerun resumes the adapter's last checkpoint; FORCE=1 (RESUME=0) starts it over
   [[ -z "$USE_CPU_SFT" ]] || export USE_CPU=$USE_CPU_SFT
   MODEL_SIZE=$launcher_size MODEL_PATH=$BASE_MODEL DATA_DIR=$OUT/sft_perception OUTPUT_DIR=$MODELS/sft_lora \
-    SFT_OVERRIDES="$SFT_OVERRIDES" bash LlamaFactory/train_perception_sft.sh
+    RESUME=$([[ "$FORCE" == 1 ]] && echo 0 || echo 1) SFT_OVERRIDES="$SFT_OVERRIDES" bash LlamaFactory/train_perception_sft.sh
   MODEL_SIZE=$launcher_size BASE_MODEL=$BASE_MODEL ADAPTER_PATH=$MODELS/sft_lora EXPORT_DIR=$MODELS/sft \
     bash LlamaFactory/merge_lora.sh
 }
