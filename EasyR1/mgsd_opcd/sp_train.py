@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import shutil
 import sys
@@ -26,7 +25,6 @@ from pathlib import Path
 import torch
 
 from task_envs.io_utils import atomic_write_json, atomic_write_text
-from task_envs.metrics import summarise
 
 from .algorithm import masked_mean, ppo_clip_loss, reverse_kl_advantages
 from .reward import SCORE_KEYS, score_response
@@ -36,8 +34,8 @@ from .sp_model import (eos_ids, generate, left_pad, load_model, load_processor, 
                        pad_responses, pick_device, pick_dtype, pick_master_dtype, prompt_length, response_logprobs,
                        student_inputs)
 from .teacher import teacher_messages_for, teacher_prompt_ids
+from .validation import CheckpointTracker, validation_metrics
 
-TRACKER = "checkpoint_tracker.json"
 STATE_FILE = "trainer_state.pt"
 
 
@@ -115,7 +113,8 @@ class Trainer:
                               "the teacher scores the student's token ids, so they must share a tokenizer")
         self.teacher = load_model(cfg.teacher_model_path, self.dtype, self.device, cfg.attn_implementation).eval()
         self.teacher.requires_grad_(False)
-        self.tracker = self._read_tracker()
+        self.checkpoints = CheckpointTracker(self.out, cfg.save_limit)
+        self.tracker = self.checkpoints.read()
         resume = self.tracker.get("last_global_step")
         self.step = int(resume) if resume else 0
         self.model = self._build_student(self.out / f"global_step_{self.step}" if self.step else None)
@@ -271,20 +270,7 @@ class Trainer:
         for row, text in zip(self.val_rows, texts):
             scores = score_response(row.extra_info, text)
             rows.append({"task": scores.pop("task"), "level": scores.pop("level"), "scores": scores})
-        summary = summarise(rows)
-        out = {"val/reward_score": summary["all_tasks_macro"]["success"],
-               "val/optimal": summary["all_tasks_macro"]["optimal"],
-               "val/progress": summary["all_tasks_macro"]["progress"]}
-        for task, entry in summary["by_task"].items():
-            out[f"val/by_task/{task}_success"] = entry["success"]
-        for task, levels in summary["by_task_level"].items():
-            for level, entry in levels.items():
-                out[f"val/by_task_level/{task}_level_{level}_success"] = entry["success"]
-        return out
-
-    def _read_tracker(self) -> dict:
-        path = self.out / TRACKER
-        return json.loads(path.read_text()) if path.is_file() else {}
+        return validation_metrics(rows)
 
     def save(self, val_score: float | None) -> Path:
         cfg = self.cfg
@@ -310,21 +296,10 @@ class Trainer:
                    tmp / STATE_FILE)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        tracker = dict(self.tracker)
-        tracker.update(last_global_step=self.step, last_actor_path=str(final))
-        if val_score is not None and val_score >= tracker.get("best_val_reward_score", -math.inf):
-            tracker.update(best_global_step=self.step, best_val_reward_score=val_score)
-        atomic_write_json(self.out / TRACKER, tracker)
-        self.tracker = tracker
-        self._prune()
+        self.checkpoints.saved(self.step)
+        self.checkpoints.scored(self.step, val_score)
+        self.tracker = self.checkpoints.read()
         return final
-
-    def _prune(self) -> None:
-        steps = sorted(int(p.name.split("_")[-1]) for p in self.out.glob("global_step_*") if p.is_dir())
-        keep = set(steps[-self.cfg.save_limit:]) | {self.tracker.get("best_global_step")}
-        for step in steps:
-            if step not in keep:
-                shutil.rmtree(self.out / f"global_step_{step}", ignore_errors=True)
 
     # ---- loop ----------------------------------------------------------------------------------------
     def epoch_order(self, epoch: int) -> list[int]:

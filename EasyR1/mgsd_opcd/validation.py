@@ -75,7 +75,8 @@ class CheckpointTracker:
             return
         scores[str(step)] = float(score)
         best = state.get("best_global_step")
-        if best is None or scores.get(str(best)) is None or float(score) > scores[str(best)]:
+        # ties go to the later checkpoint: the same score after more training
+        if best is None or scores.get(str(best)) is None or float(score) >= scores[str(best)]:
             state["best_global_step"], state["best_val_score"] = step, float(score)
         self._write(state)
         self.prune()
