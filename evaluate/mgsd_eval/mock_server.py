@@ -2,7 +2,10 @@
 
 Faults are consumed one per chat request, in order, before normal answers: ``429``, ``500``, ``503``,
 ``empty`` (empty content), ``slow`` (sleeps ``slow_s`` first), ``drop`` (closes the connection without a
-response), ``400`` (not retryable). ``delay_s`` delays every answer (to keep requests in flight).
+response), ``400`` (not retryable), ``length`` (the reply cut at the token limit: ``finish_reason`` "length"),
+``length-empty`` (cut before any content). ``delay_s`` delays every answer (to keep requests in flight).
+``GET /models`` lists ``models`` (default: ``[model]``; either may be changed while it runs). Usage counts
+words: prompt tokens of the request's text parts, completion tokens of the reply.
 
     python -m mgsd_eval.mock_server --port 8011 [--model mock] [--delay 0.0]
 
@@ -23,10 +26,21 @@ def default_reply(request: dict) -> str:
     return "I would go right.\n<answer>right</answer>"
 
 
+def _prompt_words(request: dict) -> int:
+    """Words in the text of a chat request's messages (the mock's prompt token count)."""
+    words = 0
+    for message in request.get("messages", []):
+        content = message.get("content") or ""
+        for part in content if isinstance(content, list) else [{"text": content}]:
+            words += len(str(part.get("text", "")).split())
+    return words
+
+
 class MockServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, model: str = "mock-model", faults=(),
-                 reply: Callable[[dict], str] = default_reply, delay_s: float = 0.0, slow_s: float = 5.0):
-        self.host, self.port, self.model = host, port, model
+                 reply: Callable[[dict], str] = default_reply, delay_s: float = 0.0, slow_s: float = 5.0,
+                 models: list[str] | None = None):
+        self.host, self.port, self.model, self.models = host, port, model, models
         self.faults = deque(faults)
         self.reply, self.delay_s, self.slow_s = reply, delay_s, slow_s
         self.requests: list[dict] = []      #: chat request bodies, in arrival order
@@ -64,7 +78,8 @@ class MockServer:
 
     async def _route(self, method: str, path: str, headers: dict, body: bytes):
         if method == "GET" and path.rstrip("/").endswith("/models"):
-            return 200, {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "mock"}]}
+            return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "mock"}
+                                                    for m in (self.models or [self.model])]}
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
             return 404, {"error": {"message": f"no route {method} {path}"}}
         request = json.loads(body or b"{}")
@@ -80,10 +95,15 @@ class MockServer:
             return int(fault), {"error": {"message": f"injected {fault}", "type": "mock"}}
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        text = "" if fault == "empty" else self.reply(request)
+        text = "" if fault in ("empty", "length-empty") else self.reply(request)
+        if fault == "length":
+            text = text[: len(text) // 2]
+        finish = "length" if fault in ("length", "length-empty") else "stop"
+        prompt = _prompt_words(request)
+        usage = {"prompt_tokens": prompt, "completion_tokens": len(text.split()), "total_tokens": prompt + len(text.split())}
         return 200, {"id": f"c{self.chat_count}", "object": "chat.completion", "created": 0, "model": request.get("model"),
-                     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+                     "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
+                     "usage": usage}
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def serve(self) -> None:

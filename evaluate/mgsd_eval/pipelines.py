@@ -19,6 +19,7 @@ from task_envs.answers import parse_answer
 from task_envs.chat import content_parts, student_user_content, symbolic_messages
 from task_envs.dataset.folder import instance_of, load_datasets
 from task_envs.perception import score_perception
+from task_envs.prompts import load_prompt
 
 PIPELINES = ("planning", "perception", "modality-gap")
 
@@ -63,10 +64,22 @@ def score_reply(kind: str, task: str, instance: Any, text: str, lenient: bool = 
     return list(parsed.actions), get_task(task).score_parsed(instance, parsed)
 
 
+def prompt_roles(pipeline: str, prompt: str = "student") -> tuple[str, ...]:
+    """The prompt texts (roles of ``task_envs.prompts``) a pipeline sends."""
+    return {"planning": (prompt,), "perception": ("perception",), "modality-gap": ("student", "symbolic")}[pipeline]
+
+
+def prompt_texts(pipeline: str, prompt: str, tasks) -> dict[str, str]:
+    """``{"<role>_<task>": text}`` of every prompt the pipeline sends for ``tasks``."""
+    return {f"{role}_{task}": load_prompt(role, task) for task in sorted(set(tasks))
+            for role in prompt_roles(pipeline, prompt)}
+
+
 def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: int | None = None,
-                lenient: bool = False) -> list[Case]:
-    """Cases of ``pipeline`` over the dataset folders ``data``; ``limit`` caps cases per (task, level) per
-    folder, taken in file order (so a small smoke run still covers every level)."""
+                lenient: bool = False, tasks=None, levels: dict | None = None) -> list[Case]:
+    """Cases of ``pipeline`` over the dataset folders ``data``, only of ``tasks`` and, for a task in ``levels``,
+    only of its levels (None: no filter); ``limit`` caps cases per (task, level) per folder, taken in file
+    order (so a small smoke run still covers every level)."""
     if pipeline not in PIPELINES:
         raise ValueError(f"unknown pipeline {pipeline!r}; expected one of {', '.join(PIPELINES)}")
     cases: list[Case] = []
@@ -74,6 +87,8 @@ def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: 
         taken: dict[tuple[str, int], int] = {}
         for sample in dataset.samples:
             cell = (sample["task"], int(sample["level"]))
+            if (tasks is not None and cell[0] not in tasks) or cell[1] not in (levels or {}).get(cell[0], (cell[1],)):
+                continue
             if limit is not None and taken.get(cell, 0) >= limit:
                 continue
             taken[cell] = taken.get(cell, 0) + 1

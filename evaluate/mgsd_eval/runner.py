@@ -1,9 +1,11 @@
-"""Resumable evaluation runs: ``RUN_DIR/run.json`` (the settings), ``RUN_DIR/results.jsonl`` (one row per
-case, appended and fsynced as replies arrive) and ``RUN_DIR/summary.json``.
+"""Resumable evaluation runs: ``RUN_DIR/run.json`` (the run's fingerprint, see :mod:`.fingerprint`),
+``RUN_DIR/results.jsonl`` (one row per case, appended and fsynced as replies arrive) and ``RUN_DIR/summary.json``.
 
 A rerun of the same command skips cases whose latest row succeeded, retries errored ones, and at the end
 rewrites ``results.jsonl`` with exactly one row per case (atomically), so a case is never duplicated or lost,
-also after ``kill -9`` mid-run (a torn last line is ignored).
+also after ``kill -9`` mid-run (a torn last line is ignored). A rerun whose fingerprint differs (asked from the
+server too: the model it serves) is refused before anything is written, unless ``force``: then the folder's
+results start over.
 """
 
 from __future__ import annotations
@@ -12,19 +14,18 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
-from task_envs.errors import TaskError
 from task_envs.io_utils import atomic_write_json, atomic_write_text
 
-from .client import ChatClient, ClientSettings, EndpointError, redact
+from . import fingerprint
+from .client import ChatClient, ClientSettings, EndpointError, Reply, redact
 from .pipelines import Case
 from .summary import summarise_run
 
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 RUN_INFO = "run.json"
-#: Settings that must match for a rerun to resume (anything else is a different run).
-IDENTITY = ("pipeline", "data", "prompt", "model", "limit", "lenient")
 
 
 def read_results(path: Path) -> dict[str, dict]:
@@ -43,18 +44,27 @@ def read_results(path: Path) -> dict[str, dict]:
     return rows
 
 
-def check_run_info(run_dir: Path, info: dict) -> None:
-    """Refuse to mix two different runs in one folder."""
+def prepare_run_dir(run_dir: Path, info: dict, force: bool = False) -> None:
+    """Refuse to mix two different runs in one folder (``force``: start the folder over); then write ``run.json``."""
     path = run_dir / RUN_INFO
-    if not path.is_file():
-        atomic_write_json(path, info)
-        return
-    old = json.loads(path.read_text())
-    for key in IDENTITY:
-        if old.get(key) != info.get(key):
-            raise TaskError(f"{run_dir} holds a run with another {key} ({old.get(key)!r}, now {info.get(key)!r}); "
-                            "use another --out or delete it")
-    atomic_write_json(path, {**old, "endpoints": info.get("endpoints"), "options": info.get("options")})
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            old = {"mgsd_version": "(unreadable run.json)"}
+        try:
+            fingerprint.check(path, old if isinstance(old, dict) else {}, info)
+        except fingerprint.RunMismatch:
+            if not force:
+                raise
+            for name in (RESULTS, SUMMARY):
+                (run_dir / name).unlink(missing_ok=True)
+    elif (run_dir / RESULTS).is_file():
+        if not force:
+            raise fingerprint.RunMismatch(f"{run_dir / RESULTS}: results without a run.json (use a new --out or --force)")
+        (run_dir / RESULTS).unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, info)
 
 
 class _Writer:
@@ -77,57 +87,67 @@ class _Writer:
         self.file.close()
 
 
-def _row(case: Case, model: str, endpoint: str | None, text: str | None, error: str | None,
-         latency: float | None, attempts: int) -> dict:
+def _row(case: Case, model: str, reply: Reply | None, error: str | None = None, attempts: int = 0) -> dict:
+    text = reply.text if reply else None
     actions, scores = case.score(text) if text is not None else ([], None)
+    usage = (reply.usage or {}) if reply else {}
+    finish = reply.finish_reason if reply else None
     return {"key": case.key, "case_id": case.case_id, "dataset": case.dataset, "task": case.task, "level": case.level,
-            "variant": case.variant, "model": model, "endpoint": endpoint, "text": text, "actions": actions,
-            "scores": scores, "latency_s": latency, "attempts": attempts, "error": error}
+            "variant": case.variant, "model": model, "endpoint": reply.endpoint if reply else None, "text": text,
+            "actions": actions, "scores": scores, "latency_s": reply.latency_s if reply else None,
+            "attempts": reply.attempts if reply else attempts, "error": error, "finish_reason": finish,
+            "truncated": finish == "length", "prompt_tokens": usage.get("prompt_tokens"),
+            "completion_tokens": usage.get("completion_tokens")}
 
 
-async def _run(cases: list[Case], settings: ClientSettings, writer: _Writer, progress) -> tuple[str, int]:
-    errors = 0
-    async with ChatClient(settings) as client:
-        async def one(case: Case):
-            nonlocal errors
-            try:
-                reply = await client.chat(case.messages())
-                row = _row(case, client.model, reply.endpoint, reply.text, None, reply.latency_s, reply.attempts)
-            except EndpointError as exc:
-                errors += 1
-                row = _row(case, client.model, None, None, str(exc), None, settings.retries + 1)
-            except Exception as exc:  # noqa: BLE001 - a broken case must not stop the run
-                errors += 1
-                row = _row(case, client.model, None, None, redact(f"{type(exc).__name__}: {exc}", settings.api_key), None, 0)
-            writer.write(row)
-            progress.update(1)
+async def _ask(client: ChatClient, cases: list[Case], writer: "_Writer", progress) -> None:
+    settings = client.settings
 
-        await asyncio.gather(*(one(c) for c in cases))
-        return client.model, errors
+    async def one(case: Case):
+        try:
+            row = _row(case, client.model, await client.chat(case.messages()))
+        except EndpointError as exc:
+            row = _row(case, client.model, None, str(exc), settings.retries + 1)
+        except Exception as exc:  # noqa: BLE001 - a broken case must not stop the run
+            row = _row(case, client.model, None, redact(f"{type(exc).__name__}: {exc}", settings.keys))
+        writer.write(row)
+        progress.update(1)
+
+    await asyncio.gather(*(one(c) for c in cases))
 
 
-def run_cases(cases: list[Case], settings: ClientSettings, run_dir: Path | str, info: dict,
-              progress: bool = True) -> dict:
-    """Evaluate the unfinished ``cases`` into ``run_dir``; returns the summary."""
+async def _evaluate(cases: list[Case], settings: ClientSettings, run_dir: Path, info: dict, force: bool,
+                    progress: bool, warn: Callable[[str], None]) -> dict:
     from tqdm import tqdm
 
+    async with ChatClient(settings) as client:  # asks GET /models before anything is written
+        served = client.served
+        info = {**info, "model": served.model, "served_model": served.served, "model_guessed": served.guessed}
+        prepare_run_dir(run_dir, info, force)
+        if served.warning:
+            warn(served.warning)
+        results = run_dir / RESULTS
+        done = {k for k, row in read_results(results).items() if not row.get("error")}
+        todo = [c for c in cases if c.key not in done]
+        if todo:
+            writer = _Writer(results)
+            bar = tqdm(total=len(cases), initial=len(cases) - len(todo), desc=f"eval {info['pipeline']}", unit="case",
+                       disable=not progress, dynamic_ncols=True)
+            try:
+                await _ask(client, todo, writer, bar)
+            finally:
+                writer.close()
+                bar.close()
+    return info
+
+
+def run_cases(cases: list[Case], settings: ClientSettings, run_dir: Path | str, info: dict, progress: bool = True,
+              force: bool = False, warn: Callable[[str], None] = lambda line: None) -> dict:
+    """Evaluate the unfinished ``cases`` into ``run_dir``; returns the summary. ``info`` is the fingerprint
+    without the model fields (asked from the server here); ``warn`` receives one-line warnings."""
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    check_run_info(run_dir, info)
+    info = asyncio.run(_evaluate(cases, settings, run_dir, info, force, progress, warn))
     results = run_dir / RESULTS
-    done = {k for k, row in read_results(results).items() if not row.get("error")}
-    todo = [c for c in cases if c.key not in done]
-    if todo:
-        writer = _Writer(results)
-        bar = tqdm(total=len(cases), initial=len(cases) - len(todo), desc=f"eval {info['pipeline']}", unit="case",
-                   disable=not progress, dynamic_ncols=True)
-        try:
-            model, _ = asyncio.run(_run(todo, settings, writer, bar))
-        finally:
-            writer.close()
-            bar.close()
-        if not info.get("model"):
-            info = {**info, "model": model}
     # One row per case, in case order; rows of cases no longer asked for are kept after them.
     latest = read_results(results)
     ordered = [latest[c.key] for c in cases if c.key in latest]

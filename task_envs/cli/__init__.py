@@ -1,6 +1,8 @@
 """The ``mgsd`` command line: ``mgsd data ...``, ``mgsd oracle``, ``mgsd score``, ``mgsd eval ...``, ``mgsd report``.
 
-Bad input ends with one line ``mgsd: error: <what and where>`` and exit status 2.
+Upper layers add their subcommands through the entry point group ``mgsd.cli``: each entry is a
+``register(subparsers)`` function (the evaluation package registers ``eval`` and ``report``); ``task_envs``
+never imports them. Bad input ends with one line ``mgsd: error: <what and where>`` and exit status 2.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import sys
 
 from ..base import TaskError
 from . import data, evaluation, plans
+
+ENTRY_POINT_GROUP = "mgsd.cli"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,8 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     data.register(sub)
     plans.register(sub)
-    evaluation.register(sub)
+    register_providers(sub)
+    evaluation.register_missing(sub)
     return parser
+
+
+def register_providers(sub: argparse._SubParsersAction) -> None:
+    """Let every ``mgsd.cli`` entry point add its subcommands; one whose package cannot be imported is skipped
+    (its commands then get the stand-ins of :mod:`.evaluation`, which name the extra to install)."""
+    from importlib.metadata import entry_points
+
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            register = entry.load()
+        except ImportError:
+            continue
+        register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
