@@ -9,8 +9,8 @@
 #   ADAPTER_PATH     LoRA adapter folder, or one of its checkpoint-N folders (required; or the first argument)
 #   BASE_MODEL       base model folder [the adapter's base_model_name_or_path (adapter_config.json) when that
 #                    folder exists here, else models/Qwen3-VL-<SIZE>-Instruct]
-#   MODEL_SIZE       4b | 8b [read from the adapter's base model name (…-4B-…, …-8B-…)]; only needed when the
-#                    adapter's base is not here and its name does not say
+#   MODEL_SIZE       4b | 8b [from the name of the adapter's base model (…-4B-…), else of ADAPTER_PATH]; needed
+#                    only when the adapter's base is not here and no name says
 #   EXPORT_DIR       merged model folder [models/ckpts/<base folder name without -Instruct>-Perception-SFT, e.g.
 #                    models/ckpts/Qwen3-VL-4B-Perception-SFT]
 #   EXPORT_DEVICE    cpu | auto [cpu];  EXPORT_SIZE  shard size in GB [5];  INFER_DTYPE [bfloat16]
@@ -28,9 +28,9 @@ PY=${MGSD_SFT_PYTHON:-$(bash requirements/setup_env.sh sft)}
 # The base model the adapter was trained on, as LLaMA-Factory recorded it (empty when there is no adapter yet).
 adapter_base=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("base_model_name_or_path") or "")' \
                "$ADAPTER_PATH/adapter_config.json" 2>/dev/null || true)
-if [[ -z "${MODEL_SIZE:-}" ]]; then
-  case "$(basename "${adapter_base:-$ADAPTER_PATH}" | tr '[:upper:]' '[:lower:]')" in
-    *8b*) MODEL_SIZE=8b ;; *4b*) MODEL_SIZE=4b ;; esac
+if [[ -z "${MODEL_SIZE:-}" ]]; then  # the base's folder name, else the adapter's path (as upstream)
+  hint=$([[ -n "$adapter_base" ]] && basename "$adapter_base" || echo "$ADAPTER_PATH")
+  case "${hint,,}" in *8b*) MODEL_SIZE=8b ;; *4b*) MODEL_SIZE=4b ;; esac
 fi
 if [[ -z "${BASE_MODEL:-}" ]]; then
   if [[ -n "$adapter_base" && -f "$adapter_base/config.json" ]]; then BASE_MODEL=$adapter_base
