@@ -24,7 +24,11 @@
 #                       `ray start --address=<head>:6379` on the others, then run this on the head [1]
 #   TEACHER_REFERENCE_PLAN  1 lets the teacher read an optimal plan [1]
 #   LOGGER              extra loggers: swanlab and/or wandb, comma-separated [none]; they read their own
-#                       SWANLAB_* / WANDB_* variables (keys stay in the environment)
+#                       SWANLAB_* / WANDB_* variables (keys stay in the environment). Any of SWANLAB_PROJECT,
+#                       SWANLAB_RUN_NAME, SWANLAB_MODE turns swanlab on (as upstream); SWANLAB_MODE defaults to
+#                       cloud with SWANLAB_API_KEY, else offline; SWANLAB_LOG_DIR to OUTPUT_DIR/swanlog
+#   PROJECT_NAME        logger project [SWANLAB_PROJECT, else mgsd_opcd]
+#   EXPERIMENT_NAME     logger run name [SWANLAB_RUN_NAME, else qwen3vl<size>_<trainer>]
 #   OPCD_OVERRIDES      extra settings, space-separated key=value: Hydra keys for verl
 #                       (e.g. "trainer.total_epochs=1"), opcd_single_process.yaml keys for single (e.g. "max_steps=5")
 #   DRY_RUN             1 prints the resolved config (verl: composed and validated by verl) and exits
@@ -58,12 +62,22 @@ MODEL_PATH=$(abs_path "$MODEL_PATH"); TEACHER_MODEL_PATH=$(abs_path "$TEACHER_MO
 DATA_DIR=$(abs_path "$DATA_DIR"); VAL_DIR=$(abs_path "$VAL_DIR"); OUTPUT_DIR=$(abs_path "$OUTPUT_DIR")
 TEACHER_REFERENCE_PLAN=${TEACHER_REFERENCE_PLAN:-1}
 LOGGER=${LOGGER:-}
+if [[ -n "${SWANLAB_PROJECT:-}${SWANLAB_RUN_NAME:-}${SWANLAB_MODE:-}" && ",$LOGGER," != *",swanlab,"* ]]; then
+  LOGGER=${LOGGER:+$LOGGER,}swanlab
+fi
+if [[ ",$LOGGER," == *",swanlab,"* ]]; then
+  export SWANLAB_MODE=${SWANLAB_MODE:-$([[ -n "${SWANLAB_API_KEY:-}" ]] && echo cloud || echo offline)}
+  export SWANLAB_LOG_DIR=${SWANLAB_LOG_DIR:-$OUTPUT_DIR/swanlog}
+fi
+PROJECT_NAME=${PROJECT_NAME:-${SWANLAB_PROJECT:-mgsd_opcd}}
+EXPERIMENT_NAME=${EXPERIMENT_NAME:-${SWANLAB_RUN_NAME:-qwen3vl${MODEL_SIZE}_${TRAINER}}}
 plan=$([[ "$TEACHER_REFERENCE_PLAN" == 1 ]] && echo true || echo false)
 val_file=$([[ -f "$VAL_DIR/val.parquet" ]] && echo "$VAL_DIR/val.parquet" || true)
 
 echo "OPCD: TRAINER=$TRAINER MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODEL_PATH TEACHER_MODEL_PATH=$TEACHER_MODEL_PATH" >&2
 echo "  DATA_DIR=$DATA_DIR VAL_DIR=$VAL_DIR OUTPUT_DIR=$OUTPUT_DIR TEACHER_REFERENCE_PLAN=$TEACHER_REFERENCE_PLAN LOGGER=${LOGGER:-none}" >&2
 [[ "$TRAINER" == verl ]] && echo "  DEVICE=$DEVICE TRAINER_GPUS=$TRAINER_GPUS TEACHER_GPUS=$TEACHER_GPUS NNODES=$NNODES" >&2
+echo "  PROJECT_NAME=$PROJECT_NAME EXPERIMENT_NAME=$EXPERIMENT_NAME${SWANLAB_MODE:+ SWANLAB_MODE=$SWANLAB_MODE}" >&2
 echo "  overrides: ${OPCD_OVERRIDES:-none}" >&2
 
 if [[ "${DRY_RUN:-0}" != 1 ]]; then
@@ -72,11 +86,16 @@ if [[ "${DRY_RUN:-0}" != 1 ]]; then
 fi
 PY=${MGSD_OPCD_PYTHON:-$(bash requirements/setup_env.sh opcd)}
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
+for l in ${LOGGER//,/ }; do  # before any model loads: a missing logger is one line, not a crash minutes in
+  case "$l" in swanlab|wandb) ;; *) echo "error: LOGGER: unknown logger '$l' (swanlab, wandb)" >&2; exit 2 ;; esac
+  [[ "${DRY_RUN:-0}" == 1 ]] || "$PY" -c "import $l" 2>/dev/null || {
+    echo "error: LOGGER=$l but the $l package is not installed in $PY (pip install $l)" >&2; exit 2; }
+done
 
 if [[ "$TRAINER" == single ]]; then
   sets=("model_path=$MODEL_PATH" "teacher_model_path=$TEACHER_MODEL_PATH" "train_file=$DATA_DIR/train.parquet"
         "val_file=$val_file" "output_dir=$OUTPUT_DIR" "teacher_reference_plan=$plan"
-        "experiment_name=qwen3vl${MODEL_SIZE}_single" "loggers=jsonl${LOGGER:+,$LOGGER}")
+        "project_name=$PROJECT_NAME" "experiment_name=$EXPERIMENT_NAME" "loggers=jsonl${LOGGER:+,$LOGGER}")
   for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
   if [[ "${DRY_RUN:-0}" == 1 ]]; then
     printf '  %s\n' "${sets[@]}" >&2; exit 0
@@ -90,7 +109,8 @@ sets=("data.train_files=$DATA_DIR/train.parquet" "data.val_files=${val_file:-$DA
       "distillation.teacher_models.teacher_model.model_path=$TEACHER_MODEL_PATH"
       "trainer.n_gpus_per_node=$TRAINER_GPUS" "trainer.nnodes=$NNODES"
       "distillation.n_gpus_per_node=$TEACHER_GPUS" "distillation.nnodes=$NNODES"
-      "mgsd_opcd.teacher_reference_plan=$plan" "trainer.default_local_dir=$OUTPUT_DIR" "trainer.logger=$loggers")
+      "mgsd_opcd.teacher_reference_plan=$plan" "trainer.default_local_dir=$OUTPUT_DIR" "trainer.logger=$loggers"
+      "trainer.project_name=$PROJECT_NAME" "trainer.experiment_name=$EXPERIMENT_NAME")
 [[ -n "$val_file" ]] || sets+=("trainer.test_freq=-1" "trainer.val_before_train=false")
 # verl imports these in every process, before it resolves its platform; a failed import is an error.
 modules=mgsd_opcd.verl_plugin

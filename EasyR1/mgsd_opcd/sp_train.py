@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sys
@@ -57,7 +58,7 @@ def spread(rows: list, limit: int) -> list:
 
 
 class MetricsLog:
-    """metrics.jsonl (always) plus swanlab / wandb when listed and installed."""
+    """metrics.jsonl (always) plus swanlab / wandb when listed (a listed logger that is missing is an error)."""
 
     def __init__(self, cfg: OPCDConfig, out: Path, resume_step: int = 0):
         self.path = out / "metrics.jsonl"
@@ -72,9 +73,13 @@ class MetricsLog:
             try:
                 module = __import__(name)
             except ImportError:
-                print(f"mgsd_opcd: logger '{name}' is not installed; metrics go to {self.path} only", file=sys.stderr)
-                continue
-            module.init(project=cfg.project_name, name=cfg.experiment_name, config=as_dict(cfg))
+                raise ConfigError(f"setting 'loggers': {name} is not installed (pip install {name})") from None
+            if name == "swanlab":  # mode and log dir from SWANLAB_MODE / SWANLAB_LOG_DIR, as in verl
+                module.init(project=cfg.project_name, experiment_name=cfg.experiment_name, config=as_dict(cfg),
+                            logdir=os.environ.get("SWANLAB_LOG_DIR", str(out / "swanlog")),
+                            mode=os.environ.get("SWANLAB_MODE", "offline"))
+            else:
+                module.init(project=cfg.project_name, name=cfg.experiment_name, config=as_dict(cfg))
             self.backends.append(module)
 
     def log(self, step: int, metrics: dict) -> None:
@@ -82,6 +87,11 @@ class MetricsLog:
             f.write(json.dumps({"step": step, **metrics}) + "\n")
         for backend in self.backends:
             backend.log(metrics, step=step)
+
+    def close(self) -> None:
+        """Finish the backends' runs (they print their summaries now, not after the trainer's result)."""
+        for backend in self.backends:
+            backend.finish()
 
 
 class Trainer:
@@ -333,6 +343,7 @@ class Trainer:
             bar.update(1)
             bar.set_postfix(reverse_kl=f"{metrics['actor/reverse_kl']:.3f}", success=f"{metrics['reward/success']:.2f}")
         bar.close()
+        self.metrics.close()
         return {"last_global_step": self.step, "val_reward_score": last_val, **self.tracker}
 
 

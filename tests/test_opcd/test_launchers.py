@@ -39,13 +39,15 @@ def test_prepare_writes_both_parquet_files(prepared):
 def test_single_process_training_and_merge(prepared, tiny_model, tmp_path):
     out = tmp_path / "opcd"
     proc = run("train_opcd.sh", {"TRAINER": "single", "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model),
-                                 "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out),
+                                 "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out), "SWANLAB_MODE": "offline",
+                                 "SWANLAB_RUN_NAME": "ci_single",
                                  "OPCD_OVERRIDES": "max_steps=2 batch_size=3 micro_batch_size=3 max_response_length=8 "
                                                    "val_batch_size=3 save_freq=2 val_freq=2"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["last_global_step"] == 2 and result["best_global_step"] == 2
-    assert "TRAINER=single" in proc.stderr
+    assert "TRAINER=single" in proc.stderr and "EXPERIMENT_NAME=ci_single" in proc.stderr
+    assert any((out / "swanlog").rglob("*")), "swanlab (SWANLAB_MODE=offline) wrote no local run"
     export = tmp_path / "hf"
     proc = run("merge_checkpoint.sh", {"EXPORT_DIR": str(export), "MODEL_PATH": str(tiny_model)}, str(out / "global_step_2"))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -104,6 +106,27 @@ def test_verl_dry_run_is_validated_by_verl():
     assert bad.stderr.strip().splitlines()[-1].startswith("mgsd_opcd: invalid verl config: AssertionError: real_train_batch_size (32)")
 
 
+def test_missing_logger_fails_before_training(tmp_path):
+    fake = tmp_path / "python"  # an interpreter that has none of the loggers
+    fake.write_text(f"#!/bin/sh\ncase \"$*\" in *'import swanlab'*) exit 1 ;; esac\nexec {sys.executable} \"$@\"\n")
+    fake.chmod(0o755)
+    proc = subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "MGSD_OPCD_PYTHON": str(fake), "TRAINER": "single", "LOGGER": "swanlab",
+                               "MODEL_PATH": str(tmp_path), "TEACHER_MODEL_PATH": str(tmp_path), "DRY_RUN": "0"},
+                          timeout=120)
+    assert proc.returncode == 2
+    # the model check comes first when the folder is not a model; with the logger check alone:
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.parquet").write_text("")
+    proc = subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "MGSD_OPCD_PYTHON": str(fake), "TRAINER": "single", "LOGGER": "swanlab",
+                               "MODEL_PATH": str(tmp_path), "TEACHER_MODEL_PATH": str(tmp_path),
+                               "DATA_DIR": str(tmp_path / "data")}, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == f"error: LOGGER=swanlab but the swanlab package is not installed in {fake} (pip install swanlab)"
+
+
 def test_missing_paths_fail_early(tmp_path):
     proc = run("train_opcd.sh", {"TRAINER": "single", "MODEL_PATH": str(tmp_path / "nope")})
     assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope'} is not a Hugging Face model folder (no config.json)"
@@ -119,7 +142,7 @@ def test_verl_trainer_end_to_end_on_cpu_and_merge(prepared, tiny_model, tmp_path
 
     out = tmp_path / "verl"
     env = {"MODEL_SIZE": "tiny", "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model),
-           "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out)}
+           "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out), "SWANLAB_PROJECT": "mgsd_ci"}  # swanlab, offline
     dry = run("train_opcd.sh", {**env, "DRY_RUN": "1"})
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert "TRAINER=verl" in dry.stderr and "DEVICE=cpu" in dry.stderr  # detected: no GPU here
@@ -142,6 +165,7 @@ def test_verl_trainer_end_to_end_on_cpu_and_merge(prepared, tiny_model, tmp_path
     tracker = json.loads((out / "checkpoint_tracker.json").read_text())
     assert tracker["best_global_step"] == 2 and (out / "global_step_2" / "actor" / "fsdp_config.json").is_file()
     assert not (ROOT / "outputs").exists() and not (ROOT / "mgsd_opcd").exists()  # nothing left in the cwd
+    assert "SWANLAB_MODE=offline" in proc.stderr and any((out / "swanlog").rglob("*")), "swanlab wrote no offline run"
     merged = run("merge_checkpoint.sh", {}, str(out / "global_step_2"))
     assert merged.returncode == 0, merged.stderr[-3000:]
     assert "loads and generates" in merged.stderr
