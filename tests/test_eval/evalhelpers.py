@@ -13,3 +13,16 @@ def mgsd(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     full = {**os.environ, **(env or {})}
     return subprocess.run([str(Path(sys.executable).parent / "mgsd"), *args], capture_output=True, text=True,
                           env=full, timeout=timeout, cwd=ROOT)
+
+
+def mgsd_inproc(capsys, *args) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of the `mgsd` command run in this process (faster; monkeypatches apply)."""
+    from task_envs.cli import main
+
+    capsys.readouterr()
+    try:
+        rc = main([str(a) for a in args])
+    except SystemExit as exc:
+        rc = exc.code
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err

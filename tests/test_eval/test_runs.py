@@ -95,9 +95,11 @@ def test_other_settings_in_the_same_folder_are_refused(mock_server, test_split, 
     run = tmp_path / "run"
     base = ["eval", "planning", "--data", str(test_split), "--out", str(run), "--base-url", server.base_url, "--limit", "1", "--quiet"]
     assert mgsd(*base).returncode == 0
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
     proc = mgsd(*base, "--prompt", "direct")
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"mgsd: error: {run} holds a run with another prompt ('student', now 'direct'); use another --out or delete it"
+    assert proc.stderr == f"mgsd: error: {run}/run.json: prompt was student, now direct (use a new --out or --force)\n"
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # nothing written
 
 
 def test_bad_endpoint_arguments(test_split, tmp_path):
