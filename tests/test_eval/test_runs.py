@@ -1,5 +1,5 @@
 """Resumable runs through `mgsd eval`: one row per case, errored cases retried, kill -9 survived,
-the API key never written anywhere."""
+the API key never written anywhere; the commands registered by the evaluation package (layering)."""
 
 import json
 import os
@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from evalhelpers import ROOT, mgsd
 from task_envs.dataset.folder import load_dataset
@@ -116,7 +118,7 @@ def test_committed_api_templates_hold_no_key():
     assert templates
     for path in templates:
         config = json.loads(path.read_text())
-        assert config["api_key"] == "" and config["base_url"]
+        assert config["api_key"] in ("", [""]) and config["base_url"]
 
 
 def test_run_ckpt_eval_script(mock_server, test_split, tmp_path):
@@ -144,3 +146,48 @@ def test_api_config_options_reach_the_request(mock_server, test_split, tmp_path)
     proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "b"), "--api-config", str(config),
                 "--limit", "1", "--quiet", "--max-tokens", "9")
     assert proc.returncode == 0 and server.requests[-1]["max_tokens"] == 9 and "max_completion_tokens" not in server.requests[-1]
+
+
+EVAL_EXTRA = ("mgsd: error: the evaluation commands need the eval extra: pip install 'mgsd[eval]' "
+              "(or bash requirements/setup_env.sh eval)\n")
+
+
+def test_task_envs_imports_no_upper_layer():
+    """`mgsd eval`/`mgsd report` come from mgsd_eval through the `mgsd.cli` entry point, not from task_envs."""
+    import ast
+
+    for path in sorted((ROOT / "task_envs").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n.split(".")[0] in ("mgsd_eval", "mgsd_sft", "mgsd_opcd") for n in names), path
+        assert "import_module(" not in path.read_text(), path
+
+
+def test_eval_and_report_help_come_from_the_evaluation_package():
+    for command in ("eval", "report"):
+        proc = mgsd(command, "--help")
+        assert proc.returncode == 0 and proc.stdout.startswith(f"usage: mgsd {command}"), proc.stderr
+    proc = mgsd("eval", "planning", "--help")
+    assert all(flag in proc.stdout for flag in ("--tasks", "--levels", "--force", "--extra-body"))
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+@pytest.mark.parametrize("argv", [["eval", "planning", "--data", "d", "--out", "o"], ["report", "r"]])
+def test_without_the_eval_dependencies_the_commands_name_the_extra(argv):
+    """mgsd_eval installed, openai/matplotlib not (a plain `pip install mgsd`)."""
+    proc = _python("import sys; sys.modules['openai'] = sys.modules['matplotlib'] = None\n"
+                   f"from task_envs.cli import main; sys.exit(main({argv!r}))")
+    assert (proc.returncode, proc.stderr) == (2, EVAL_EXTRA)
+
+
+@pytest.mark.parametrize("argv", [["eval", "--help"], ["eval", "planning", "--data", "d"], ["report", "--help"]])
+def test_without_the_evaluation_package_the_commands_name_the_extra(argv):
+    """No `mgsd.cli` provider at all: stand-ins that take any arguments and print the one line."""
+    proc = _python("import sys, importlib.metadata as m; m.entry_points = lambda **kw: []\n"
+                   f"from task_envs.cli import main; sys.exit(main({argv!r}))")
+    assert (proc.returncode, proc.stderr, proc.stdout) == (2, EVAL_EXTRA, "")
