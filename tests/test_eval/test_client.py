@@ -98,3 +98,51 @@ def test_images_go_as_base64_image_url_parts(mock_server, test_split):
     url = message["content"][0]["image_url"]["url"]
     assert url.startswith("data:image/png;base64,")
     assert base64.b64decode(url.split(",", 1)[1]) == case.image.read_bytes()
+
+
+def served(settings):
+    async def go():
+        async with ChatClient(settings) as client:
+            return client.served
+    return asyncio.run(go())
+
+
+def test_the_served_model_is_asked_also_for_a_named_model(mock_server):
+    one = mock_server(model="ckpt")
+    info = served(ClientSettings([one.base_url], model="alias"))
+    assert (info.model, info.served, info.guessed, info.warning) == ("alias", "ckpt", False, None)
+    several = mock_server(models=["a", "b"])
+    assert served(ClientSettings([several.base_url], model="b")).served == "b"
+    info = served(ClientSettings([several.base_url]))
+    assert (info.model, info.served, info.guessed) == ("a", "a", True) and "first of 2 (a, b)" in info.warning
+
+
+def test_endpoints_serving_different_models_are_an_error(mock_server):
+    a, b = mock_server(model="x"), mock_server(model="y")
+    with pytest.raises(EndpointError, match=r"the endpoints serve different models: .* 'x', .* 'y'"):
+        served(ClientSettings([a.base_url, b.base_url]))
+
+
+def test_a_named_model_survives_an_endpoint_without_models(mock_server):
+    server = mock_server()
+    original = server._route
+
+    async def no_models(method, path, headers, body):
+        if method == "GET":
+            return 404, {"error": {"message": "no such route"}}
+        return await original(method, path, headers, body)
+
+    server._route = no_models
+    info = served(ClientSettings([server.base_url], model="m"))
+    assert (info.model, info.served) == ("m", None) and info.warning.startswith("GET /models failed (")
+    with pytest.raises(EndpointError, match="cannot resolve the model name"):
+        served(ClientSettings([server.base_url]))
+
+
+def test_reply_keeps_finish_reason_and_usage(mock_server):
+    server = mock_server(faults=["length"])
+    _, reply = chat(ClientSettings([server.base_url], model="m"))
+    assert reply.finish_reason == "length" and reply.attempts == 1
+    assert reply.usage["prompt_tokens"] == 1 and reply.usage["completion_tokens"] == len(reply.text.split())
+    _, reply = chat(ClientSettings([server.base_url], model="m"))
+    assert reply.finish_reason == "stop"
