@@ -105,7 +105,7 @@ def _report(args) -> int:
     _need_extra(plots=True)
     from .report import write_report
 
-    out = write_report(args.runs, args.out)
+    out = write_report(args.runs, args.out, args.training)
     print((out / "report.md").read_text())
     print(f"report written to {out}/ (report.json, report.csv, report.md, *.png)")
     return 0
@@ -165,9 +165,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, text in helps.items():
         _add_eval_arguments(esub.add_parser(name, help=text, description=text), name)
 
-    rp = sub.add_parser("report", help="tables and plots from evaluation runs",
-                        description="Write report.json, report.csv, report.md and PNG plots (success by level per task, "
-                                    "one line per run; visual vs symbolic bars for modality-gap runs).")
-    rp.add_argument("runs", nargs="+", help="run folders (each with summary.json)")
+    rp = sub.add_parser("report", help="tables and plots from evaluation runs and training runs",
+                        description="Write report.json, report.csv, report.md (dataset, n, 95% intervals, per-field "
+                                    "perception accuracy, format/fell, truncation, tokens) and PNG plots: success by "
+                                    "level (a panel per task, grouped bars per run), modality gap (a panel per run), "
+                                    "training curves (--training). Plots an earlier report left in --out are removed.")
+    rp.add_argument("runs", nargs="*", help="evaluation run folders (each with summary.json)")
+    rp.add_argument("--training", nargs="+", default=[], metavar="DIR",
+                    help="OPCD output folders (verl's or the single-process trainer's metrics.jsonl): "
+                         "training_curves.png with reverse KL, validation macro success and response length")
     rp.add_argument("--out", help="report folder (default: RUN/report for one run, else required)")
     rp.set_defaults(func=_report)

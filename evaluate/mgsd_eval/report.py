@@ -1,7 +1,10 @@
-"""Reports over evaluation runs: ``report.json``, ``report.csv``, ``report.md`` and PNG plots.
+"""Reports over evaluation runs and training runs: ``report.json``, ``report.csv``, ``report.md`` and PNG plots.
 
-Every table and plot is drawn from the runs' ``summary.json`` files: per task and level, per-task macro over
-levels, all-task macro (MGSD's headline: planning success, all-task macro).
+Tables come from the runs' ``summary.json`` (per task and level, per-task macro over levels, all-task macro:
+MGSD's headline is planning success, all-task macro) and its ``statistics`` (95% intervals, datasets, reply
+usage); a run written before ``statistics`` existed gets them from its ``results.jsonl``. Training curves come
+from the trainers' ``metrics.jsonl``. Plots an earlier report left in the folder and this one does not draw
+are removed.
 """
 
 from __future__ import annotations
@@ -14,8 +17,50 @@ from pathlib import Path
 from task_envs.errors import TaskError
 from task_envs.io_utils import atomic_write_json, atomic_write_text
 
-PLAN_COLUMNS = ("success", "optimal", "progress", "illegal", "parse")
-PERCEPTION_COLUMNS = ("field_accuracy", "all_correct")
+from .curves import plot_training_curves, read_training, summary_of
+from .intervals import BOOTSTRAP, WILSON
+from .plots import plot_modality_gap, plot_success_by_level
+from .summary import run_statistics_of
+from .tables import (PERCEPTION_COLUMNS, PLAN_COLUMNS, USAGE_COLUMNS, fmt, gap_table, headline_table, table_rows,
+                     view_section, views)
+
+__all__ = ["load_run", "table_rows", "format_summary", "write_report"]
+
+#: Every plot a report can draw (so that one left by an earlier report in the same folder can be removed).
+PLOTS = ("success_by_level.png", "modality_gap.png", "training_curves.png")
+
+
+def _rows_of(path: Path) -> list[dict]:
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "key" in row:
+            rows[row["key"]] = row
+    return list(rows.values())
+
+
+def _counts_match(metrics: dict, stats: dict) -> bool:
+    """The rows give the summary's cells with its case counts (else they are not the rows it was made from)."""
+    for task, levels in metrics["by_task_level"].items():
+        for level, entry in levels.items():
+            cell = stats["by_task_level"].get(task, {}).get(level)
+            if cell is None or cell["replies"] != entry["n"]:
+                return False
+    return True
+
+
+def _statistics_from_rows(data: dict, path: Path) -> dict | None:
+    """``statistics`` of a run summarised before they existed, from its rows (restricted to the summary's cells)."""
+    if not (path / "results.jsonl").is_file():
+        return None
+    cells = {(t, l) for v in views({**data, "statistics": None}) for t, ls in v.metrics["by_task_level"].items() for l in ls}
+    rows = [r for r in _rows_of(path / "results.jsonl") if (r.get("task"), str(r.get("level"))) in cells]
+    stats = run_statistics_of(data["pipeline"], rows)
+    check = [(v.metrics, v.stats) for v in views({**data, "statistics": stats})]
+    return stats if all(_counts_match(m, s) for m, s in check) else None
 
 
 def load_run(path: str | Path) -> dict:
@@ -26,184 +71,130 @@ def load_run(path: str | Path) -> dict:
     data = json.loads(summary.read_text())
     data["run"] = str(path)
     data["label"] = data.get("label") or data.get("model") or path.name
+    if "statistics" not in data:
+        data["statistics"] = _statistics_from_rows(data, path)
     return data
-
-
-def _views(run: dict) -> list[tuple[str, dict, tuple[str, ...]]]:
-    """(variant, metrics summary, columns) of a run: one view, or visual + symbolic for modality gap."""
-    if run["pipeline"] == "planning":
-        return [(run.get("prompt") or "student", run["metrics"], PLAN_COLUMNS)]
-    if run["pipeline"] == "perception":
-        return [("perception", run["metrics"], PERCEPTION_COLUMNS)]
-    return [("visual", run["metrics"]["visual"], PLAN_COLUMNS), ("symbolic", run["metrics"]["symbolic"], PLAN_COLUMNS)]
-
-
-def table_rows(run: dict) -> list[dict]:
-    """Flat rows: per task and level, the task macro (level ``macro``) and the all-task macro (task ``all``)."""
-    rows = []
-    for variant, metrics, columns in _views(run):
-        base = {"run": run["run"], "label": run["label"], "pipeline": run["pipeline"], "variant": variant}
-        for task, levels in metrics["by_task_level"].items():
-            for level, entry in levels.items():
-                rows.append({**base, "task": task, "level": level, "n": entry["n"], "errors": entry["errors"],
-                             **{c: entry.get(c) for c in columns}})
-            entry = metrics["by_task"][task]
-            rows.append({**base, "task": task, "level": "macro", "n": entry["n"], "errors": entry["errors"],
-                         **{c: entry.get(c) for c in columns}})
-        macro = metrics["all_tasks_macro"]
-        rows.append({**base, "task": "all", "level": "macro", "n": sum(e["n"] for e in metrics["by_task"].values()),
-                     "errors": sum(e["errors"] for e in metrics["by_task"].values()), **{c: macro.get(c) for c in columns}})
-    return rows
-
-
-def _fmt(value) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def markdown_table(rows: list[dict], columns: tuple[str, ...]) -> str:
-    header = ["task", "level", "n", "errors", *columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
-    for row in rows:
-        cells = [f"**{row[h]}**" if row["level"] == "macro" and h in ("task", "level") else _fmt(row.get(h)) for h in header]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def format_summary(summary: dict) -> str:
     """The markdown table(s) of one run's summary (what ``mgsd eval`` prints)."""
-    run = {**summary, "run": summary.get("label") or summary.get("model") or "run",
-           "label": summary.get("label") or summary.get("model") or "run"}
-    parts = []
-    for variant, _, columns in _views(run):
-        rows = [r for r in table_rows(run) if r["variant"] == variant]
-        parts.append(f"{run['pipeline']} ({variant}), model {summary.get('model')}:\n" + markdown_table(rows, columns))
-    return "\n\n".join(parts)
+    name = summary.get("label") or summary.get("model") or "run"
+    run = {**summary, "run": name, "label": name}
+    rows = table_rows(run)
+    return "\n\n".join(f"{run['pipeline']} ({view.variant}), model {summary.get('model')}:\n"
+                       + view_section(run, view, rows) for view in views(run))
 
 
-def _headline_table(runs: list[dict]) -> str:
-    lines = ["| run | pipeline | variant | all-task macro | " + " | ".join(("frozenlake", "maze", "minibehaviour")) + " | errors |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
-    for run in runs:
-        for variant, metrics, columns in _views(run):
-            key = columns[0]
-            per_task = [_fmt(metrics["by_task"][t][key]) if t in metrics["by_task"] else "-"
-                        for t in ("frozenlake", "maze", "minibehaviour")]
-            lines.append(f"| {run['label']} | {run['pipeline']} | {variant} | {_fmt(metrics['all_tasks_macro'].get(key))} | "
-                         + " | ".join(per_task) + f" | {run['errors']} |")
-    return "\n".join(lines)
+def _notes(runs: list[dict]) -> list[str]:
+    notes = ["## How to read this", "",
+             f"- **95% CI** of a task and level cell: {WILSON} of the success rate (of the field accuracy for perception, "
+             f"whose cells are not 0/1: {BOOTSTRAP.split(',')[0]} within the cell). Task macros (level **macro**) and "
+             f"the all-task macro: {BOOTSTRAP}; levels weigh equally within a task, tasks equally in the all-task "
+             "macro, as in the point estimates.",
+             "- † marks a zero-width bootstrap interval: every case of every cell agreed, so resampling cannot show "
+             "spread. It is not certainty; read the per-level Wilson intervals and n.",
+             "- **n**: scored cases (errored requests are in **errors** and in no rate). **dataset**: the data folder(s) "
+             "of the cases (last two path parts; full paths in report.csv).",
+             "- **format**: an `<answer>` block was found; **parse**: it parsed; **illegal**: the plan made an illegal "
+             "move; **fell**: FrozenLake, the plan entered a hole.",
+             "- **truncated**: fraction of replies that stopped at the token limit (`finish_reason` `length`); "
+             "`-` where the run did not record it. **tokens**: totals reported by the endpoint.",
+             "- Perception: exact-match accuracy per question field; set F1 per field is in report.csv / report.json."]
+    if any(r.get("statistics") is None for r in runs):
+        notes.append("- Runs without intervals (`-`): summarised before intervals existed, and no matching "
+                     "results.jsonl beside their summary.json.")
+    return notes
 
 
-def _gap_table(run: dict) -> str:
-    gap = run["metrics"]["gap"]
-    visual, symbolic = run["metrics"]["visual"], run["metrics"]["symbolic"]
-    lines = ["| task | level | visual success | symbolic success | gap (symbolic - visual) |", "|---|---|---:|---:|---:|"]
-    for task, levels in gap["by_task_level"].items():
-        for level, value in levels.items():
-            lines.append(f"| {task} | {level} | {_fmt(visual['by_task_level'][task][level]['success'])} | "
-                         f"{_fmt(symbolic['by_task_level'][task][level]['success'])} | {value:+.3f} |")
-        lines.append(f"| **{task}** | **macro** | {_fmt(visual['by_task'][task]['success'])} | "
-                     f"{_fmt(symbolic['by_task'][task]['success'])} | {gap['by_task'][task]:+.3f} |")
-    lines.append(f"| **all** | **macro** | {_fmt(visual['all_tasks_macro']['success'])} | "
-                 f"{_fmt(symbolic['all_tasks_macro']['success'])} | {gap['all_tasks_macro']:+.3f} |")
-    return "\n".join(lines)
+def _training_md(training: list[dict]) -> list[str]:
+    lines = ["## Training", "", "| run | trainer | last step | reverse KL (first → last) | val macro success "
+             "(first → best @ step → last) | response length (first → last) | files |", "|---|---|---:|---:|---:|---:|---|"]
+    for t in training:
+        s = t["series"]
+
+        def span(*keys):
+            for k in keys:
+                if k in s:
+                    return f"{s[k][0][1]:.3f} → {s[k][-1][1]:.3f}" + ("" if len(keys) == 1 else f" ({k.split('/')[-1]})")
+            return "-"
+
+        val = s.get("val/reward_score")
+        val_text = (f"{val[0][1]:.3f} → {t['best_val']['value']:.3f} @ {t['best_val']['step']} → {val[-1][1]:.3f}"
+                    if val else "-")
+        lines.append(f"| {t['label']} | {t['trainer']} | {fmt(t['steps'])} | "
+                     f"{span('actor/reverse_kl', 'actor/distillation/abs_loss')} | {val_text} | "
+                     f"{span('response_length/mean')} | {', '.join(Path(f).name for f in t['files'])} |")
+    return lines + ["", "Reverse KL: `actor/reverse_kl` (single-process trainer) or verl's `actor/distillation/abs_loss` "
+                    "(mean |log p_student - log p_teacher| per token; `actor/distillation/loss`, the PPO-clip loss on it, "
+                    "is drawn dashed). Validation: `val/reward_score`, the all-task macro success.", ""]
 
 
-def plot_success_by_level(runs: list[dict], path: Path) -> bool:
-    """One panel per task, success by level, one line per run (and per modality for gap runs)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lines = [(run["label"] if run["pipeline"] == "planning" else f"{run['label']} ({variant})", metrics)
-             for run in runs if run["pipeline"] != "perception" for variant, metrics, _ in _views(run)]
-    tasks = [t for t in ("frozenlake", "maze", "minibehaviour") if any(t in m["by_task_level"] for _, m in lines)]
-    if not tasks:
-        return False
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        for label, metrics in lines:
-            levels = metrics["by_task_level"].get(task)
-            if levels:
-                xs = sorted(int(l) for l in levels)
-                ax.plot(xs, [levels[str(x)]["success"] for x in xs], marker="o", label=label)
-        ax.set_title(task)
-        ax.set_xticks(sorted({int(l) for _, m in lines for l in m["by_task_level"].get(task, {})}))
-        ax.set_xlabel("level (grid side)")
-        ax.set_ylim(-0.03, 1.03)
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("planning success")
-    axes[0][-1].legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
+def _default_out(run_paths: list[str], training: list[str]) -> Path:
+    if len(run_paths) == 1:
+        return Path(run_paths[0]) / "report"
+    if not run_paths and len(training) == 1:
+        return Path(training[0]) / "report"
+    raise TaskError("--out is required when reporting several runs")
 
 
-def plot_modality_gap(runs: list[dict], path: Path) -> bool:
-    """Visual vs symbolic success bars per task (and the all-task macro), one group of bars per gap run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    gap_runs = [r for r in runs if r["pipeline"] == "modality-gap"]
-    if not gap_runs:
-        return False
-    tasks = [t for t in ("frozenlake", "maze", "minibehaviour") if any(t in r["metrics"]["visual"]["by_task"] for r in gap_runs)]
-    groups = tasks + ["all tasks (macro)"]
-    width = 0.8 / (2 * len(gap_runs))
-    fig, ax = plt.subplots(figsize=(1.9 * len(groups) + 2, 3.8))
-    for i, run in enumerate(gap_runs):
-        for j, modality in enumerate(("visual", "symbolic")):
-            metrics = run["metrics"][modality]
-            values = [metrics["by_task"].get(t, {}).get("success", 0.0) for t in tasks] + [metrics["all_tasks_macro"]["success"]]
-            offset = (2 * i + j) * width - 0.4 + width / 2
-            ax.bar([k + offset for k in range(len(groups))], values, width, label=f"{run['label']} {modality}",
-                   hatch="" if modality == "visual" else "//", alpha=0.9)
-    ax.set_xticks(range(len(groups)), groups)
-    ax.set_ylabel("planning success")
-    ax.set_ylim(0, 1.05)
-    ax.set_title("modality gap: image input vs symbolic text input")
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
+def _remove_stale(out: Path, drawn: list[str]) -> None:
+    """Remove plots of an earlier report in ``out`` that this report did not draw."""
+    earlier = set(PLOTS)
+    try:
+        earlier |= set(json.loads((out / "report.json").read_text()).get("plots", []))
+    except (OSError, ValueError, AttributeError):
+        pass
+    for name in earlier - set(drawn):
+        if Path(name).name == name and name.endswith(".png"):
+            (out / name).unlink(missing_ok=True)
 
 
-def write_report(run_paths: list[str], out: str | Path | None = None) -> Path:
+def write_report(run_paths: list[str], out: str | Path | None = None, training: list[str] | None = None) -> Path:
+    """Write the report of evaluation runs ``run_paths`` and training output folders ``training`` into ``out``."""
+    training = list(training or [])
+    if not run_paths and not training:
+        raise TaskError("nothing to report: give evaluation run folders and/or --training folders")
     runs = [load_run(p) for p in run_paths]
-    if out is None:
-        if len(runs) > 1:
-            raise TaskError("--out is required when reporting several runs")
-        out = Path(run_paths[0]) / "report"
-    out = Path(out)
+    trained = [read_training(p) for p in training]
+    out = Path(out) if out is not None else _default_out(run_paths, training)
     out.mkdir(parents=True, exist_ok=True)
     rows = [row for run in runs for row in table_rows(run)]
-    atomic_write_json(out / "report.json", {"headline": "planning success, all-task macro (MGSD's headline)",
-                                            "runs": runs, "rows": rows})
-    fields = ["run", "label", "pipeline", "variant", "task", "level", "n", "errors", *PLAN_COLUMNS, *PERCEPTION_COLUMNS]
+    plots = [name for name, draw, what in (("success_by_level.png", plot_success_by_level, runs),
+                                           ("modality_gap.png", plot_modality_gap, runs),
+                                           ("training_curves.png", plot_training_curves, trained))
+             if draw(what, out / name)]
+    _remove_stale(out, plots)
+    training_info = [summary_of(t) for t in trained]
+    atomic_write_json(out / "report.json", {
+        "headline": "planning success, all-task macro (MGSD's headline)",
+        "intervals": {"confidence": 0.95, "cells": WILSON, "macros": BOOTSTRAP},
+        "runs": runs, "rows": rows, "training": training_info, "plots": plots})
+    extra = sorted({k for r in rows for k in r} - {"run", "label", "pipeline", "variant", "dataset", "task", "level", "n",
+                                                   "errors", "ci_metric", "ci_low", "ci_high", "ci_method",
+                                                   *PLAN_COLUMNS, *PERCEPTION_COLUMNS, *USAGE_COLUMNS})
+    fields = ["run", "label", "pipeline", "variant", "dataset", "task", "level", "n", "errors", *PLAN_COLUMNS,
+              *PERCEPTION_COLUMNS, "ci_metric", "ci_low", "ci_high", "ci_method", *USAGE_COLUMNS, *extra]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(out / "report.csv", buf.getvalue())
-    md = ["# Evaluation report", "", "Headline: planning success averaged over levels within each task, then over tasks "
-          "(all-task macro). Perception rows give field accuracy.", "", _headline_table(runs), ""]
-    plots = []
-    if plot_success_by_level(runs, out / "success_by_level.png"):
-        plots.append("success_by_level.png")
-    if plot_modality_gap(runs, out / "modality_gap.png"):
-        plots.append("modality_gap.png")
+    md = ["# Evaluation report", ""]
+    if runs:
+        md += ["Headline: planning success averaged over levels within each task, then over tasks (all-task macro); "
+               "perception rows give field accuracy. Brackets: 95% intervals (see *How to read this*).", "",
+               headline_table(runs, rows), ""]
     for run in runs:
-        for variant, _, columns in _views(run):
-            md += [f"## {run['label']}: {run['pipeline']} ({variant})", "", f"Run folder: `{run['run']}`; model "
+        for view in views(run):
+            md += [f"## {run['label']}: {run['pipeline']} ({view.variant})", "", f"Run folder: `{run['run']}`; model "
                    f"`{run.get('model')}`; {run['cases']} cases, {run['errors']} errors.", "",
-                   markdown_table([r for r in rows if r["run"] == run["run"] and r["variant"] == variant], columns), ""]
+                   view_section(run, view, rows), ""]
         if run["pipeline"] == "modality-gap":
-            md += [f"### {run['label']}: modality gap", "", _gap_table(run), ""]
+            md += [f"### {run['label']}: modality gap", "", gap_table(run, rows), ""]
+    if trained:
+        md += _training_md(training_info)
+    if runs:
+        md += _notes(runs) + [""]
     md += [f"![{p}]({p})" for p in plots]
     atomic_write_text(out / "report.md", "\n".join(md) + "\n")
     return out

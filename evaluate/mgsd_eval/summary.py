@@ -1,10 +1,15 @@
 """Summaries of a run's rows, all aggregated the same way: per task and level, per-task macro over levels,
-all-task macro over tasks (for planning, ``all_tasks_macro.success`` is MGSD's headline number)."""
+all-task macro over tasks (for planning, ``all_tasks_macro.success`` is MGSD's headline number).
+
+``statistics`` beside ``metrics`` (same shape, see ``rowstats``) holds the 95% intervals, each cell's datasets,
+and reply usage (truncation rate, token totals)."""
 
 from __future__ import annotations
 
 from task_envs.metrics import HEADLINE, summarise
 from task_envs.perception import perception_metrics
+
+from .rowstats import INTERVAL_METRIC, run_statistics
 
 
 def summarise_perception(rows: list[dict]) -> dict:
@@ -41,4 +46,12 @@ def summarise_run(pipeline: str, rows: list[dict], info: dict) -> dict:
         symbolic = summarise(r for r in rows if r["variant"] == "symbolic")
         out["headline"] = HEADLINE
         out["metrics"] = {"visual": visual, "symbolic": symbolic, "gap": modality_gap(visual, symbolic)}
+    out["statistics"] = run_statistics_of(pipeline, rows)
     return out
+
+
+def run_statistics_of(pipeline: str, rows: list[dict]) -> dict:
+    """``statistics`` of a run, shaped like its ``metrics`` (one entry per modality for modality-gap runs)."""
+    if pipeline == "modality-gap":
+        return {v: run_statistics([r for r in rows if r["variant"] == v], "success") for v in ("visual", "symbolic")}
+    return run_statistics(rows, INTERVAL_METRIC.get(pipeline, "success"))
