@@ -47,22 +47,20 @@ def read_results(path: Path) -> dict[str, dict]:
 def prepare_run_dir(run_dir: Path, info: dict, force: bool = False) -> None:
     """Refuse to mix two different runs in one folder (``force``: start the folder over); then write ``run.json``."""
     path = run_dir / RUN_INFO
-    if path.is_file():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            old = {"mgsd_version": "(unreadable run.json)"}
-        try:
+    try:
+        if path.is_file():
+            try:
+                old = json.loads(path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise fingerprint.RunMismatch(f"{path}: not valid JSON (use a new --out or --force)") from None
             fingerprint.check(path, old if isinstance(old, dict) else {}, info)
-        except fingerprint.RunMismatch:
-            if not force:
-                raise
-            for name in (RESULTS, SUMMARY):
-                (run_dir / name).unlink(missing_ok=True)
-    elif (run_dir / RESULTS).is_file():
-        if not force:
+        elif (run_dir / RESULTS).is_file():
             raise fingerprint.RunMismatch(f"{run_dir / RESULTS}: results without a run.json (use a new --out or --force)")
-        (run_dir / RESULTS).unlink()
+    except fingerprint.RunMismatch:
+        if not force:
+            raise
+        for name in (RESULTS, SUMMARY):
+            (run_dir / name).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, info)
 

@@ -185,6 +185,10 @@ def test_force_starts_over_and_a_matching_rerun_resumes(mock_server, test_split,
     (run / "run.json").unlink()
     rc, _, err = mgsd_inproc(capsys, *args)
     assert rc == 2 and err == f"mgsd: error: {run}/results.jsonl: results without a run.json (use a new --out or --force)\n"
+    (run / "run.json").write_text("{")
+    rc, _, err = mgsd_inproc(capsys, *args)
+    assert rc == 2 and err == f"mgsd: error: {run}/run.json: not valid JSON (use a new --out or --force)\n"
+    assert mgsd_inproc(capsys, *args, "--force")[0] == 0 and server.chat_count == 3 * n
 
 
 def test_a_guessed_model_name_is_warned_about(mock_server, test_split, tmp_path, capsys):
