@@ -41,7 +41,11 @@ def register_providers(sub: argparse._SubParsersAction) -> None:
     (its commands then get the stand-ins of :mod:`.evaluation`, which name the extra to install)."""
     from importlib.metadata import entry_points
 
+    seen = set()
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if entry.value in seen:  # one distribution visible twice on sys.path
+            continue
+        seen.add(entry.value)
         try:
             register = entry.load()
         except ImportError:
