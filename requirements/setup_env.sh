@@ -11,10 +11,18 @@
 #   MGSD_TORCH=cpu|cuda torch wheels for environments that need torch (default: cuda if nvidia-smi works)
 #   MGSD_TORCH_PIP_ARGS extra pip arguments for the torch install (e.g. an --index-url of your mirror)
 #
-# Every requirements file is a complete pinned set, installed with --no-deps. A file with the line
-# "# mgsd-needs: torch" gets torch==2.13.0 first; on CPU, where every torchvision/torchaudio wheel on
-# PyPI is a CUDA build that cannot import, those two stay out and the CPU compatibility step
-# (LlamaFactory/mgsd_sft/cpu_compat.py) is installed as a .pth hook instead.
+# Every requirements file is a complete pinned set, installed with --no-deps. Marker lines in a file:
+#   # mgsd-needs: torch        torch==2.13.0 is installed first (CPU wheel, or CUDA with MGSD_TORCH=cuda, which
+#                              also adds torchvision/torchaudio)
+#   # mgsd-torch: cpu          this environment always gets the CPU torch wheel (e.g. a CPU build of a framework)
+#   # mgsd-uninstall: A B ...  packages removed after the install if present (CUDA builds that break a CPU stack)
+#   # mgsd-compat: MODULE      the compatibility step installed as a .pth hook where torchvision cannot import
+#                              [mgsd_sft.cpu_compat for a torch environment]
+# On CPU, where every torchvision/torchaudio wheel on PyPI is a CUDA build that cannot import, those two stay
+# out and the compatibility step runs at the start of every Python process of the environment instead.
+# The environment is rebuilt when its own inputs change: its requirements file(s) and the files they include
+# with -r, constraints-cpu.txt, pyproject.toml, its compatibility module, and the torch kind. Concurrent
+# setups of one environment wait for each other (flock on <venv>.lock).
 set -euo pipefail
 name=${1:?usage: setup_env.sh NAME   (one of: $(cd "$(dirname "$0")" && ls *.txt | grep -v -e core -e test -e constraints | sed 's/\.txt$//' | tr '\n' ' '))}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,39 +38,64 @@ fi
 
 venv="${MGSD_VENVS:-$repo/.venvs}/$name"
 py="$venv/bin/python"
+gpu_req="$repo/requirements/$name-gpu.txt"
+# marker KEY: the value of the "# mgsd-KEY:" line of the requirements file (empty when absent).
+marker() { sed -n "s/^# mgsd-$1: *//p" "$req" | head -n 1; }
+needs_torch=$([[ "$(marker needs)" == *torch* ]] && echo 1 || echo 0)
+torch_kind=${MGSD_TORCH:-$(nvidia-smi -L >/dev/null 2>&1 && echo cuda || echo cpu)}
+[[ "$(marker torch)" == cpu ]] && torch_kind=cpu
+compat=$(marker compat); [[ -n "$compat" || $needs_torch == 0 ]] || compat=mgsd_sft.cpu_compat
+compat_file=${compat:+$repo/LlamaFactory/${compat//.//}.py}
+[[ -z "$compat_file" || -f "$compat_file" ]] || { echo "setup_env.sh: $req names mgsd-compat $compat, but $compat_file does not exist" >&2; exit 2; }
+uninstall="$(marker uninstall)"; [[ "$torch_kind" == cpu && $needs_torch == 1 ]] && uninstall="torchvision torchaudio $uninstall"
+# inputs FILE: FILE and, recursively, the requirements files it includes with -r.
+inputs() {
+  local file=$1 inc
+  echo "$file"
+  for inc in $(sed -n 's/^-r *//p' "$file"); do inputs "$(dirname "$file")/$inc"; done
+}
 # The environment is current when the hash of its inputs matches the stamp written after the last install.
 stamp="$venv/.mgsd-stamp"
-torch_kind=${MGSD_TORCH:-$(nvidia-smi -L >/dev/null 2>&1 && echo cuda || echo cpu)}
-want=$( (cat "$repo"/requirements/*.txt "$repo/pyproject.toml" "$repo/LlamaFactory/mgsd_sft/cpu_compat.py"; echo "$torch_kind") | sha256sum | cut -d' ' -f1)
-if [[ -x "$py" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-  echo "$py"; exit 0
+current() {
+  want=$( (cat $(inputs "$req") "$repo/requirements/constraints-cpu.txt" "$repo/pyproject.toml" ${compat_file:+"$compat_file"}
+           [[ ! -f "$gpu_req" ]] || cat "$gpu_req"; echo "$torch_kind") | sha256sum | cut -d' ' -f1)
+  [[ -x "$py" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]
+}
+if current; then echo "$py"; exit 0; fi
+mkdir -p "$(dirname "$venv")"
+if command -v flock >/dev/null; then
+  exec 9>"$venv.lock"
+  flock -n 9 || { echo "setup_env.sh: waiting for another setup of '$name'" >&2; flock 9; }
+  if current; then echo "$py"; exit 0; fi   # the other setup made it current
 fi
 
 echo "setup_env.sh: preparing environment '$name' in $venv" >&2
 "${MGSD_BASE_PYTHON:-python3}" -m venv "$venv" >&2
 pip_install() { "$py" -m pip install --quiet --disable-pip-version-check "$@" >&2; }
-rm -f "$venv"/lib/python*/site-packages/mgsd_cpu_compat.pth
-gpu_req="$repo/requirements/$name-gpu.txt"
+rm -f "$venv"/lib/python*/site-packages/mgsd_*compat.pth
 use_gpu_req=$([[ "$torch_kind" == cuda && -f "$gpu_req" ]] && echo 1 || echo 0)
 if [[ $use_gpu_req == 1 ]]; then
   # A GPU stack that pins its own torch (verl[vllm]): let pip resolve it.
   echo "setup_env.sh: installing $gpu_req (resolved with dependencies)" >&2
   pip_install -r "$gpu_req"
-elif grep -q "^# mgsd-needs: torch" "$req"; then
+elif [[ $needs_torch == 1 ]]; then
   echo "setup_env.sh: installing torch ($torch_kind)" >&2
   if [[ "$torch_kind" == cuda ]]; then
     pip_install ${MGSD_TORCH_PIP_ARGS:-} torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.0
   else
     pip_install ${MGSD_TORCH_PIP_ARGS:-} -c "$repo/requirements/constraints-cpu.txt" torch
-    "$py" -m pip uninstall --quiet -y torchvision torchaudio >&2 2>/dev/null || true
   fi
 fi
 [[ $use_gpu_req == 1 ]] || pip_install --no-deps -r "$req"
+if [[ -n "$uninstall" ]]; then
+  # shellcheck disable=SC2086
+  "$py" -m pip uninstall --quiet -y $uninstall >&2 2>/dev/null || true
+fi
 pip_install --no-deps -e "$repo"
-if grep -q "^# mgsd-needs: torch" "$req" && ! "$py" -c "import torchvision" 2>/dev/null; then
+if [[ -n "$compat" ]] && ! "$py" -c "import torchvision" 2>/dev/null; then
   site=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-  echo "import mgsd_sft.cpu_compat as _mgsd; _mgsd.apply()" > "$site/mgsd_cpu_compat.pth"
-  echo "setup_env.sh: torchvision/torchaudio cannot import here; CPU compatibility step installed" >&2
+  echo "import $compat as _mgsd; _mgsd.apply()" > "$site/mgsd_${compat##*.}.pth"
+  echo "setup_env.sh: torchvision cannot import here; compatibility step $compat installed" >&2
 fi
 "$py" -c "import task_envs" >&2
 echo "$want" > "$stamp"

@@ -16,7 +16,8 @@ import shutil
 import sys
 from pathlib import Path
 
-RECIPE_VERSION = 1
+# 2: text head_dim 32 (vLLM's CPU attention supports head dims 32, 64, 80, ... only; 16 kills its engine).
+RECIPE_VERSION = 2
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                   "<|image_pad|>", "<|video_pad|>"]
 VOCAB_SIZE = 512
@@ -37,8 +38,8 @@ CHAT_TEMPLATE = (
 RECIPE = {
     "version": RECIPE_VERSION,
     "text": {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-             "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 4096,
-             "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 2, 2],
+             "num_key_value_heads": 2, "head_dim": 32, "max_position_embeddings": 4096,
+             "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [8, 4, 4],
                                  "mrope_interleaved": True}},
     "vision": {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "patch_size": 16,
                "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 64,
