@@ -64,6 +64,13 @@ def _style(ax, rotate: bool) -> None:
     ax.set_axisbelow(True)
 
 
+def _value(entry: dict | None, key: str = "success") -> float | None:
+    """A summary entry's value, None where it has no scored case (all errored: no bar, not a zero)."""
+    if not entry or entry.get("n") == 0 or entry.get("tasks") == 0:
+        return None
+    return entry.get(key)
+
+
 def _ci(view: View, task: str, level: str | None):
     if not view.stats:
         return None
@@ -107,8 +114,7 @@ def plot_success_by_level(runs: list[dict], path: Path) -> bool:
         for j, (name, i, view) in enumerate(entries):
             levels = view.metrics["by_task_level"].get(task, {})
             xs = [g + (j - (nb - 1) / 2) * width for g in range(len(groups[task]))]
-            values = [(levels.get(l) or {}).get("success") if l != "macro" else
-                      (view.metrics["by_task"].get(task) or {}).get("success") if task in view.metrics["by_task"] else None
+            values = [_value(levels.get(l)) if l != "macro" else _value(view.metrics["by_task"].get(task))
                       for l in groups[task]]
             cis = [_ci(view, task, l if l != "macro" else None) for l in groups[task]]
             draw_bars(ax, xs, values, cis, width, palette[i], hatch=HATCH.get(view.variant),
@@ -120,7 +126,7 @@ def plot_success_by_level(runs: list[dict], path: Path) -> bool:
         _style(ax, rotate)
     ax = axes[-1, 0]
     for j, (name, i, view) in enumerate(entries):
-        draw_bars(ax, [j], [view.metrics["all_tasks_macro"].get("success")],
+        draw_bars(ax, [j], [_value(view.metrics["all_tasks_macro"])],
                   [(view.stats or {}).get("all_tasks_macro", {}).get("success_ci") if view.stats else None],
                   0.6, palette[i], label=name, hatch=HATCH.get(view.variant), fontsize=fontsize + 1)
     ax.set_xticks(range(nb), [name for name, _, _ in entries], rotation=20 if nb > 4 else 0, ha="right" if nb > 4 else "center",
@@ -130,11 +136,11 @@ def plot_success_by_level(runs: list[dict], path: Path) -> bool:
     ax.set_ylabel("planning success")
     _style(ax, False)
     fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=min(nb, 6), fontsize=8, frameon=False)
-    fig.text(0.01, 0.003, "error bars: 95% intervals (levels: Wilson score; macros: stratified bootstrap). "
+    fig.text(0.01, 0.003, "error bars: 95% intervals (levels: Wilson score; macros: stratified bootstrap).\n"
              "A black-edged stub labelled 0 is a zero; no bar means no cases; † a zero-width bootstrap interval "
              "(all cases agreed; not certainty).", fontsize=7, color="dimgray")
     legend_rows = -(-nb // 6)
-    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.22 * legend_rows / fig.get_figheight()))
+    fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1 - 0.22 * legend_rows / fig.get_figheight()))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
@@ -158,8 +164,7 @@ def plot_modality_gap(runs: list[dict], path: Path) -> bool:
         for j, (view, colour) in enumerate(zip(views(run), (VISUAL, SYMBOLIC))):
             hatch = HATCH[view.variant]
             xs = [g + (j - 0.5) * 0.38 for g in range(len(tasks) + 1)]
-            values = [view.metrics["by_task"].get(t, {}).get("success") for t in tasks]
-            values.append(view.metrics["all_tasks_macro"].get("success"))
+            values = [_value(view.metrics["by_task"].get(t)) for t in tasks] + [_value(view.metrics["all_tasks_macro"])]
             cis = [_ci(view, t, None) for t in tasks] + [(view.stats or {}).get("all_tasks_macro", {}).get("success_ci")
                                                           if view.stats else None]
             draw_bars(ax, xs, values, cis, 0.38, colour, label=view.variant, hatch=hatch, fontsize=7)
@@ -173,9 +178,11 @@ def plot_modality_gap(runs: list[dict], path: Path) -> bool:
         ax.set_ylabel("planning success")
         _style(ax, False)
         ax.set_ylim(-0.04, 1.2)
-    fig.suptitle("modality gap: image input (visual) vs symbolic text input, with 95% intervals", fontsize=10)
-    fig.legend(*handles, loc="upper right", ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+    height = fig.get_figheight()
+    fig.suptitle("modality gap: image input (visual) vs symbolic text input, with 95% intervals", fontsize=10,
+                 y=1 - 0.08 / height, va="top")
+    fig.legend(*handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.32 / height), ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / height))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True

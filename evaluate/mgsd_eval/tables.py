@@ -57,7 +57,8 @@ def _stat(view: View, task: str, level: str | None) -> dict:
 def _row(base: dict, view: View, task: str, level: str, entry: dict, stat: dict) -> dict:
     ci = stat.get(f"{view.key}_ci")
     row = {**base, "dataset": ";".join(stat.get("datasets") or base["data"]), "task": task, "level": level,
-           "n": entry["n"], "errors": entry["errors"], **{c: entry.get(c) for c in view.columns},
+           "n": entry["n"], "errors": entry["errors"],
+           **{c: entry.get(c) if entry["n"] else None for c in view.columns},  # no scored case: no rate, not 0
            "ci_metric": view.key, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
            "ci_method": stat.get("ci_method")}
     row.update({c: stat.get(c) for c in USAGE_COLUMNS})

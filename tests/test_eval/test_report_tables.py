@@ -137,3 +137,12 @@ def test_cli_report_with_training_and_errors(runs, tmp_path):
     assert proc.returncode == 2 and "nothing to report" in proc.stderr
     proc = mgsd("report", str(runs["planning"]), "--training", str(tmp_path / "nope"), "--out", str(out))
     assert proc.returncode == 2 and "no metrics.jsonl" in proc.stderr
+
+
+def test_a_cell_of_errors_only_has_no_rate(tmp_path):
+    rows = make_rows("planning", 0.5, per_cell=1, errors=3)  # the first level of each task errored
+    run = write_run(tmp_path / "run", "planning", rows, "err")
+    out = write_report([str(run)], tmp_path / "report")
+    cell = next(r for r in _csv(out) if r["task"] == "maze" and r["level"] == "3")
+    assert cell["n"] == "0" and cell["errors"] == "1" and cell["success"] == "" and cell["ci_low"] == ""
+    assert (out / "success_by_level.png").is_file()
