@@ -228,7 +228,7 @@ up_bench_dirs() {  # upstream's benchmark folders -> dataset folders under data/
   done
   if [[ ${#dirs[@]} -eq 0 ]]; then
     [[ -z "${DATASET_ROOT:-}${FROZENLAKE_BENCH_ROOT:-}" ]] || { echo "error: no benchmark data under DATASET_ROOT=$vp or FROZENLAKE_BENCH_ROOT=$fl (upstream's layout: <root>/{maze,minibehaviour}/tokenized_dataset/SFT/test_dataset.jsonl and level<N>/{table,img}/)" >&2; exit 2; }
-    up_note "upstream's benchmark folders ($vp, $fl) are not here: evaluating DATA_DIRS (default data/quickstart/test)"; return 0
+    up_note "upstream's benchmark folders ($vp, $fl) are not here: the evaluation script's default DATA_DIRS apply"; return 0
   fi
   up_export DATA_DIRS "${dirs[*]}" "imported from DATASET_ROOT=$vp / FROZENLAKE_BENCH_ROOT=$fl"
 }
@@ -239,10 +239,10 @@ up_eval() {  # KIND: ckpt | perception | api | modality
   up_map API_KEY OPENAI_API_KEY
   up_map OUTPUT_DIR OUT_DIR
   [[ -z "${OUTPUT:-}" ]] || { up_map OUTPUT OUT_DIR "${OUTPUT%.jsonl}"; up_note "OUT_DIR is a run folder (results.jsonl, summary.json), not one JSONL file"; }
-  if [[ "$kind" != api && -z "${BASE_URLS:-}" ]]; then  # the replicas serve_vllm.sh starts: one per GPU from port 8000
-    local i n=${REPLICAS:-$(gpu_count)} urls=
+  if [[ "$kind" != api && -z "${BASE_URLS:-}" && -n "${HOST:-}${BASE_PORT:-}${REPLICAS:-}" ]]; then
+    local i n=${REPLICAS:-$(gpu_count)} urls=  # the replicas as serve_vllm.sh starts them: one per GPU
     for ((i = 0; i < (n > 0 ? n : 1); i++)); do urls+="${urls:+ }http://${HOST:-127.0.0.1}:$(( ${BASE_PORT:-8000} + i ))/v1"; done
-    up_export BASE_URLS "$urls" "HOST, BASE_PORT and REPLICAS [visible GPUs], as the serving scripts start them"
+    up_export BASE_URLS "$urls" "from HOST, BASE_PORT and REPLICAS [visible GPUs]"
   fi
   [[ "$kind" != api || -n "${SAMPLES_PER_TASK:-}${LIMIT:-}" ]] || up_export LIMIT 1 "upstream's smoke default SAMPLES_PER_TASK=1; 0 evaluates all"
   local var; for var in SAMPLES_PER_TASK SAMPLES_PER_LEVEL; do  # 0: all cases (LIMIT empty)
