@@ -193,7 +193,7 @@ up_serve() {  # REPLICAS_OR_EMPTY DEFAULT_MODEL_PATH
   [[ -z "${MM_PROCESSOR_KWARGS:-}" ]] || args+=" --mm-processor-kwargs ${MM_PROCESSOR_KWARGS// /}"
   [[ "${ENABLE_PREFIX_CACHING:-true}" != false && "${ENABLE_PREFIX_CACHING:-1}" != 0 ]] || args+=" --no-enable-prefix-caching"
   [[ -z "$args" ]] || up_export VLLM_ARGS "${args# }${VLLM_ARGS:+ $VLLM_ARGS}" "from MAX_NUM_BATCHED_TOKENS/LIMIT_MM_PER_PROMPT/MM_PROCESSOR_KWARGS/ENABLE_PREFIX_CACHING"
-  up_ignore "replica i uses GPUs i*TP..(i+1)*TP-1 of the machine" CUDA_DEVICES
+  [[ -z "${CUDA_DEVICES:-}" ]] || { local devices=$(echo $CUDA_DEVICES); up_map CUDA_DEVICES CUDA_VISIBLE_DEVICES "${devices// /,}"; }
 }
 
 # MODEL_KIND=base|opcd of evaluate/modality_gap_eval/*: upstream's run label and model folder

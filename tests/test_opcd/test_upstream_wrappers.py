@@ -200,7 +200,7 @@ def test_other_upstream_evaluation_scripts():
     for name in ("serve_model.sh", "serve_model_8x.sh"):
         proc = ok(run(f"evaluate/modality_gap_eval/{name}", {"MODEL_KIND": "opcd", "CUDA_DEVICES": "0 1"}))
         assert "MODEL_PATH=models/ckpts/Qwen3-VL-4B-VSP-Tasks-OPCD-Mixed" in proc.stdout
-        assert "note: CUDA_DEVICES=0 1 has no effect here" in proc.stderr
+        assert "CUDA_VISIBLE_DEVICES=0,1" in proc.stdout and "(from CUDA_DEVICES)" in proc.stderr
     condition = ok(run("evaluate/modality_gap_eval/run_condition.sh", {"MODEL_KIND": "opcd", "INPUT_MODALITY": "text"}))
     assert "LABEL=opcd" in condition.stdout and "PIPELINES=modality-gap" in condition.stdout
     assert "note: INPUT_MODALITY=text ignored" in condition.stderr
