@@ -7,7 +7,8 @@
 #   MODELS        model names, space-separated [gpt-4o]
 #   API_CONFIG    api_config_files/*.json (base_url, options; the key comes from OPENAI_API_KEY) [api_config_files/openai.json]
 #   BASE_URLS     endpoints instead of the config's base_url
-#   DATA_DIRS     dataset folders [data/quickstart/test]
+#   DATA_DIRS     dataset folders [the imported benchmarks in BENCH_ROOT (data/benchmarks) that are present,
+#                 else TEST_SPLIT (data/quickstart/test)]
 #   OUT_DIR       runs/api/<model>/ per model, report in OUT_DIR/report [runs/api]
 #   PROMPT        direct | student [direct: answer only, as MGSD's API baselines]
 #   CONCURRENCY [16]  LIMIT [all]  MAX_TOKENS [10240]  TOKEN_FIELD [max_completion_tokens]
@@ -17,7 +18,7 @@ set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 MODELS=${MODELS:-gpt-4o}; API_CONFIG=${API_CONFIG:-api_config_files/openai.json}; OUT_DIR=${OUT_DIR:-runs/api}
 PROMPT=${PROMPT:-direct}
-echo "API eval: MODELS=$MODELS API_CONFIG=$API_CONFIG DATA_DIRS=${DATA_DIRS:-data/quickstart/test} OUT_DIR=$OUT_DIR PROMPT=$PROMPT" >&2
+echo "API eval: MODELS=$MODELS API_CONFIG=$API_CONFIG DATA_DIRS=$DATA_DIRS OUT_DIR=$OUT_DIR PROMPT=$PROMPT" >&2
 runs=()
 status=0
 for model in $MODELS; do

