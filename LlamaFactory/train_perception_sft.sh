@@ -47,6 +47,7 @@ USE_CPU=${USE_CPU:-$([[ "$gpus" -eq 0 ]] && echo 1 || echo 0)}
 swanlab_asked=${SWANLAB_PROJECT:-${SWANLAB_RUN_NAME:-${SWANLAB_MODE:-}}}
 REPORT_TO=${REPORT_TO:-$([[ -n "$swanlab_asked" ]] && echo swanlab || echo none)}
 SWANLAB_MODE=${SWANLAB_MODE:-cloud}
+swan="SWANLAB_PROJECT=${SWANLAB_PROJECT:-mgsd} SWANLAB_RUN_NAME=${SWANLAB_RUN_NAME:-perception-sft-$MODEL_SIZE} SWANLAB_MODE=$SWANLAB_MODE"
 
 sets=(--set "model_name_or_path=$MODEL_PATH" --set "dataset_dir=$DATA_DIR" --set "media_dir=$MEDIA_DIR"
       --set "dataset=$DATASET" --set "output_dir=$OUTPUT_DIR")
@@ -70,8 +71,9 @@ for kv in ${SFT_OVERRIDES:-}; do sets+=(--set "$kv"); done
 cpu_flag=$([[ "$USE_CPU" == 1 ]] && echo --cpu || true)
 
 echo "perception SFT: MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODEL_PATH DATA_DIR=$DATA_DIR DATASET=$DATASET" >&2
-echo "  MEDIA_DIR=$MEDIA_DIR OUTPUT_DIR=$OUTPUT_DIR NPROC_PER_NODE=$NPROC_PER_NODE NNODES=$NNODES NODE_RANK=$NODE_RANK USE_CPU=$USE_CPU" >&2
-echo "  REPORT_TO=$REPORT_TO$([[ "$REPORT_TO" == swanlab ]] && echo " (SWANLAB_PROJECT=${SWANLAB_PROJECT:-mgsd} SWANLAB_RUN_NAME=${SWANLAB_RUN_NAME:-perception-sft-$MODEL_SIZE} SWANLAB_MODE=$SWANLAB_MODE)")" >&2
+echo "  MEDIA_DIR=$MEDIA_DIR OUTPUT_DIR=$OUTPUT_DIR USE_CPU=$USE_CPU" >&2
+echo "  NPROC_PER_NODE=$NPROC_PER_NODE NNODES=$NNODES NODE_RANK=$NODE_RANK MASTER_ADDR=$MASTER_ADDR MASTER_PORT=$MASTER_PORT" >&2
+echo "  REPORT_TO=$REPORT_TO$([[ "$REPORT_TO" == swanlab ]] && echo " ($swan)")" >&2
 if [[ "$RESUME" == 1 ]]; then
   echo "  RESUME=1: ${last:+resuming from $last (RESUME=0 starts over)}${last:-no checkpoint in OUTPUT_DIR, starting fresh}" >&2
 else
