@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole MGSD pipeline with the stage launchers a GPU user runs, at toy scale by default:
-#   data (train/val/test) -> tiny Qwen3-VL -> perception SFT (LLaMA-Factory) + LoRA merge -> OPCD (single-process
-#   trainer; teacher = the base model) + checkpoint merge -> serve base, SFT and OPCD models in turn and run
+#   data (train/val/test) -> tiny Qwen3-VL -> perception SFT (LLaMA-Factory) + LoRA merge -> OPCD (verl's trainer,
+#   on its CPU backend where there is no GPU; teacher = the base model) + checkpoint merge -> serve base, SFT and OPCD models in turn and run
 #   planning, perception and modality-gap evaluation -> report (tables and plots) and a summary.
 #
 #   make quickstart                     # CPU, tiny model, a few minutes
@@ -12,6 +12,7 @@
 #   OUT            data and run root [data/quickstart]; runs go to runs/quickstart, models to models/quickstart
 #   PER_LEVEL      train cases per task and level [6 / 500]; VAL_PER_LEVEL, TEST_PER_LEVEL [2 / 20, 2 / 50]
 #   SFT_OVERRIDES  perception SFT settings [tiny: max_steps=12 ...]; OPCD_OVERRIDES  OPCD settings [tiny: 3 steps]
+#   TRAINER        OPCD trainer: verl | single [verl; see EasyR1/train_opcd.sh]
 #   EVAL_LIMIT     cases per task and level in each evaluation [1 / all]; EVAL_MAX_TOKENS [48 / 4096]
 #   BENCH_DIRS     imported benchmark folders to evaluate as well (mgsd data import ...), space-separated
 #   FORCE=1        redo every stage; a plain rerun reuses finished stages and resumes unfinished ones
@@ -29,8 +30,13 @@ if [[ "$MODEL_SIZE" == tiny ]]; then
   PER_LEVEL=${PER_LEVEL:-6}; VAL_PER_LEVEL=${VAL_PER_LEVEL:-2}; TEST_PER_LEVEL=${TEST_PER_LEVEL:-2}
   BASE_MODEL=models/tiny-qwen3-vl
   SFT_OVERRIDES=${SFT_OVERRIDES:-"max_steps=12 per_device_train_batch_size=4 gradient_accumulation_steps=1 learning_rate=1e-3 val_size=0 eval_strategy=no save_steps=1000"}
-  OPCD_OVERRIDES=${OPCD_OVERRIDES:-"max_steps=3 batch_size=6 micro_batch_size=3 max_response_length=48 val_limit=8 val_batch_size=8 val_freq=3 save_freq=3 lr=1e-4"}
-  EVAL_LIMIT=${EVAL_LIMIT:-1}; EVAL_MAX_TOKENS=${EVAL_MAX_TOKENS:-48}; TRAINER=single; USE_CPU_SFT=${USE_CPU:-}
+  TRAINER=${TRAINER:-verl}
+  if [[ "$TRAINER" == verl ]]; then  # EasyR1/configs/opcd_qwen3vl_tiny.yaml plus a 3-step budget
+    OPCD_OVERRIDES=${OPCD_OVERRIDES:-"trainer.total_training_steps=3 trainer.save_freq=3 trainer.test_freq=3"}
+  else
+    OPCD_OVERRIDES=${OPCD_OVERRIDES:-"max_steps=3 batch_size=6 micro_batch_size=3 max_response_length=48 val_limit=8 val_batch_size=8 val_freq=3 save_freq=3 lr=1e-4"}
+  fi
+  EVAL_LIMIT=${EVAL_LIMIT:-1}; EVAL_MAX_TOKENS=${EVAL_MAX_TOKENS:-48}; USE_CPU_SFT=${USE_CPU:-}
 else
   size_upper=$(echo "$MODEL_SIZE" | tr '[:lower:]' '[:upper:]')
   PER_LEVEL=${PER_LEVEL:-500}; VAL_PER_LEVEL=${VAL_PER_LEVEL:-20}; TEST_PER_LEVEL=${TEST_PER_LEVEL:-50}
@@ -96,7 +102,7 @@ opcd() {
   [[ "$FORCE" == 1 ]] && rm -rf "$MODELS/opcd_run"
   TRAIN_DIRS=$OUT/train VAL_DIRS=$OUT/val OUT_DIR=$OUT/opcd bash EasyR1/prepare_opcd_data.sh
   [[ -z "$TRAINER" ]] || export TRAINER
-  MODEL_SIZE=$launcher_size MODEL_PATH=$MODELS/sft TEACHER_MODEL_PATH=$BASE_MODEL \
+  MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODELS/sft TEACHER_MODEL_PATH=$BASE_MODEL \
     DATA_DIR=$OUT/opcd OUTPUT_DIR=$MODELS/opcd_run OPCD_OVERRIDES="$OPCD_OVERRIDES" bash EasyR1/train_opcd.sh
   best=$("$EVAL_PY" -c "import json,sys; t=json.load(open(sys.argv[1])); print(t.get('best_global_step') or t['last_global_step'])" \
          "$MODELS/opcd_run/checkpoint_tracker.json")
@@ -139,12 +145,12 @@ done
 # 6. report over the three models
 runs=()
 for label in base sft opcd; do for p in planning perception modality-gap; do runs+=("$RUNS/$label/$p"); done; done
-"$MGSD" report "${runs[@]}" --out "$RUNS/report" > "$LOGS/report.log"
+"$MGSD" report "${runs[@]}" --training "$MODELS/opcd_run" --out "$RUNS/report" > "$LOGS/report.log"
 echo
 sed -n '/^| run /,/^$/p' "$RUNS/report/report.md"
 echo "quickstart finished in $(( $(date +%s) - t0 )) s"
 echo "  data:    $OUT/{train,val,test} (+ sft_perception/, opcd/*.parquet)"
 echo "  models:  $BASE_MODEL (base), $MODELS/sft (perception SFT), $MODELS/opcd (OPCD)"
 echo "  runs:    $RUNS/{base,sft,opcd}/{planning,perception,modality-gap}"
-echo "  report:  $RUNS/report/report.md, report.csv, report.json, success_by_level.png, modality_gap.png"
+echo "  report:  $RUNS/report/report.md, report.csv, report.json, success_by_level.png, modality_gap.png, training_curves.png"
 echo "  logs:    $(ls "$LOGS"/*.log | tr '\n' ' ')"

@@ -67,10 +67,13 @@ if [[ -n "${SWANLAB_PROJECT:-}${SWANLAB_RUN_NAME:-}${SWANLAB_MODE:-}" && ",$LOGG
 fi
 if [[ ",$LOGGER," == *",swanlab,"* ]]; then
   export SWANLAB_MODE=${SWANLAB_MODE:-$([[ -n "${SWANLAB_API_KEY:-}" ]] && echo cloud || echo offline)}
-  export SWANLAB_LOG_DIR=${SWANLAB_LOG_DIR:-$OUTPUT_DIR/swanlog}
+  export SWANLAB_LOG_DIR=${SWANLAB_LOG_DIR:-${SWANLAB_LOGDIR:-$OUTPUT_DIR/swanlog}}  # upstream's name: SWANLAB_LOGDIR
 fi
 PROJECT_NAME=${PROJECT_NAME:-${SWANLAB_PROJECT:-mgsd_opcd}}
 EXPERIMENT_NAME=${EXPERIMENT_NAME:-${SWANLAB_RUN_NAME:-qwen3vl${MODEL_SIZE}_${TRAINER}}}
+# swanlab 0.10.3 parses SWANLAB_PROJECT from the environment as a settings block and fails on a plain name;
+# both names reach it as PROJECT_NAME/EXPERIMENT_NAME instead.
+unset SWANLAB_PROJECT SWANLAB_RUN_NAME
 plan=$([[ "$TEACHER_REFERENCE_PLAN" == 1 ]] && echo true || echo false)
 val_file=$([[ -f "$VAL_DIR/val.parquet" ]] && echo "$VAL_DIR/val.parquet" || true)
 
