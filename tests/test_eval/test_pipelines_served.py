@@ -1,21 +1,41 @@
-"""The three pipelines against a real `llamafactory-cli api` server on the tiny Qwen3-VL (real HTTP, real chat
-template), then `mgsd report` over the runs. Scores are low and that is fine: the rows and the report are checked."""
+"""The three pipelines against a real server on the tiny Qwen3-VL, started with the launcher a GPU user runs:
+evaluate/serve_vllm.sh (vLLM's CPU build here; MGSD_TEST_SERVER=llamafactory serves with
+evaluate/serve_llamafactory.sh instead). Real HTTP, real chat template, then `mgsd report` over the runs. Scores are
+low and that is fine: the rows and the report are checked."""
 
 import csv
 import json
+import os
 import struct
+import sys
 
 import pytest
 
-from evalhelpers import mgsd
+from evalhelpers import ROOT, mgsd
 from task_envs.dataset.folder import load_dataset
+
+sys.path.insert(0, str(ROOT / "tests" / "test_vllm"))
+from served import serve, setup_env, tiny_model  # noqa: E402  (shared with the vllm suite)
+
+SERVER = os.environ.get("MGSD_TEST_SERVER", "vllm")
 
 SAMPLING = ["--temperature", "1.0", "--seed", "1", "--max-tokens", "24", "--concurrency", "2", "--limit", "1", "--quiet"]
 
 
 @pytest.fixture(scope="module")
-def runs(llamafactory_server, test_split, tmp_path_factory):
-    url, name = llamafactory_server
+def served_model(tmp_path_factory):
+    """(base_url, served name) of the tiny model behind evaluate/serve_vllm.sh (or serve_llamafactory.sh)."""
+    if SERVER not in ("vllm", "llamafactory"):
+        raise ValueError(f"MGSD_TEST_SERVER must be vllm or llamafactory, got {SERVER!r}")
+    env = ({"MGSD_VLLM_PYTHON": setup_env("vllm")} if SERVER == "vllm"
+           else {"MGSD_SFT_PYTHON": setup_env("sft"), "MAX_NEW_TOKENS": "24"})
+    with serve(SERVER, tiny_model(), tmp_path_factory.mktemp("server"), env=env) as (url, name, _, _):
+        yield url, name
+
+
+@pytest.fixture(scope="module")
+def runs(served_model, test_split, tmp_path_factory):
+    url, name = served_model
     root = tmp_path_factory.mktemp("runs")
     out = {}
     for pipeline in ("planning", "perception", "modality-gap"):
