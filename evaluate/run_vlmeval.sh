@@ -48,6 +48,11 @@ fi
 for d in $DATA_DIRS; do
   [[ -f "$d/manifest.json" ]] || { echo "error: $d is not a dataset folder (no manifest.json)" >&2; exit 2; }
 done
+for d in $DATASETS; do
+  case "$d" in MGSD_All|MGSD_FrozenLake|MGSD_Maze|MGSD_MiniBehaviour) ;;
+    *) echo "error: DATASETS: unknown '$d' (any of MGSD_All MGSD_FrozenLake MGSD_Maze MGSD_MiniBehaviour)" >&2; exit 2 ;; esac
+done
+case "$KIND" in plan|perception) ;; *) echo "error: KIND must be plan or perception, got '$KIND'" >&2; exit 2 ;; esac
 [[ -z "${API_CONFIG:-}" || -f "$API_CONFIG" ]] || { echo "error: API_CONFIG=$API_CONFIG not found" >&2; exit 2; }
 
 lmu="$(abs_path "$OUT")/LMUData"    # VLMEvalKit's data root: the TSV, and the images it dumps from it
