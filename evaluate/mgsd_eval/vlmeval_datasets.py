@@ -304,9 +304,8 @@ def _quiet_and_redacted_logging(secrets: list[str]) -> None:
         record = previous(*args, **kwargs)
         if secrets:
             record.msg = redact(str(record.msg))
-            if record.args:
-                record.args = tuple(redact(a) if isinstance(a, str) else a for a in
-                                    (record.args if isinstance(record.args, tuple) else (record.args,)))
+            if isinstance(record.args, tuple):
+                record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         return record
 
     logging.setLogRecordFactory(factory)

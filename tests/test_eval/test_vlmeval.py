@@ -1,4 +1,5 @@
-"""The VLMEvalKit TSV export and the benchmark logic behind the classes (vlmeval itself is not installed)."""
+"""The VLMEvalKit TSV export and the benchmark logic behind the classes, without vlmeval (the `eval`
+environment; VLMEvalKit itself runs in tests/test_vlmeval)."""
 
 import base64
 import csv
@@ -7,7 +8,7 @@ import importlib.util
 import pytest
 
 from evalhelpers import mgsd
-from mgsd_eval.vlmeval_datasets import DATASETS, MGSDBenchmark, read_tsv
+from mgsd_eval.vlmeval_datasets import DATASETS, FAIL_MSG, MGSDBenchmark, read_tsv, tsv_path
 from task_envs.dataset.folder import load_dataset
 
 
@@ -35,8 +36,11 @@ def test_export_and_scoring(test_split, tmp_path, monkeypatch, kind):
             writer.writerows({**r, "prediction": r["answer"] if prediction is None else prediction} for r in bench.rows())
         result = bench.evaluate_file(str(preds))
         key = "field_accuracy" if kind == "perception" else "success"
-        assert result[key] == expected
+        assert result["all_tasks_macro"][key] == expected
         assert (tmp_path / f"preds_{expected}_score.json").is_file()
+        table = list(csv.DictReader((tmp_path / f"preds_{expected}_acc.csv").open()))
+        assert table[-1]["task"] == "all_tasks" and float(table[-1][key]) == expected
+        assert len(table) == sum(len(levels) + 1 for levels in result["by_task_level"].values()) + 1
 
 
 def test_per_task_classes_filter_their_rows(test_split, tmp_path, monkeypatch):
@@ -46,6 +50,31 @@ def test_per_task_classes_filter_their_rows(test_split, tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="mgsd data export vlmeval"):
         MGSDBenchmark("MGSD_FrozenLake").rows()
     assert set(DATASETS) == {"MGSD_FrozenLake", "MGSD_Maze", "MGSD_MiniBehaviour", "MGSD_All"}
+
+
+def test_task_classes_read_the_all_tasks_export(test_split, tmp_path, monkeypatch):
+    """The README's path: one MGSD_All.tsv, then any MGSD_<task> (its own TSV wins when present)."""
+    assert mgsd("data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_All.tsv")).returncode == 0
+    monkeypatch.delenv("MGSD_VLMEVAL_DIR", raising=False)
+    monkeypatch.setenv("LMUData", str(tmp_path))
+    tasks = {s["task"] for s in load_dataset(test_split).samples}
+    for name, (task,) in ((n, t) for n, t in DATASETS.items() if n != "MGSD_All" and t[0] in tasks):
+        assert tsv_path(name) == tmp_path / "MGSD_All.tsv"
+        assert {r["category"] for r in MGSDBenchmark(name).rows()} == {task}
+    assert len(MGSDBenchmark("MGSD_All").rows()) == len(load_dataset(test_split).samples)
+
+
+def test_failed_requests_are_errors_not_wrong_answers(test_split, tmp_path, monkeypatch):
+    """VLMEvalKit writes its failure message as the prediction when the API never answered: such rows count
+    in `errors` and stay out of the rates, as failed requests do in `mgsd eval`."""
+    assert mgsd("data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_All.tsv")).returncode == 0
+    monkeypatch.setenv("MGSD_VLMEVAL_DIR", str(tmp_path))
+    bench = MGSDBenchmark("MGSD_All")
+    rows = bench.rows()
+    lines = [{**r, "prediction": FAIL_MSG if i == 0 else r["answer"]} for i, r in enumerate(rows)]
+    summary = bench.score_predictions(lines)
+    assert summary["micro"]["errors"] == 1 and summary["micro"]["n"] == len(rows) - 1
+    assert summary["micro"]["success"] == 1.0
 
 
 @pytest.mark.skipif(importlib.util.find_spec("vlmeval") is not None, reason="vlmeval is installed")
