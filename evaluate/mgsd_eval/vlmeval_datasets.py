@@ -476,7 +476,7 @@ def _check_results(run_dir: Path, model: str, datasets: list[str]) -> int:
         problem = entry.get("error_message") or entry.get("skip_reason")
         if problem or entry.get("status") != "done":
             print(f"error: VLMEvalKit {model} x {d}: {problem or entry.get('status') or 'no status'} "
-                  f"(log: {run_dir / 'logs'})", file=sys.stderr)
+                  f"(log: {run_dir.parent / 'logs'})", file=sys.stderr)
             code = 1
             continue
         pred = run_dir / (entry.get("prediction_file") or "")
