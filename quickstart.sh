@@ -112,34 +112,44 @@ stage opcd "[[ -f $MODELS/opcd/config.json ]]" opcd
 
 # 5. evaluation: serve each model in turn, run the three pipelines, stop the server
 eval_dirs="$OUT/test ${BENCH_DIRS:-}"
+# QUICKSTART_SERVER: vllm (evaluate/serve_vllm.sh, as on GPUs: every visible GPU, else vLLM's CPU build) or
+# llamafactory (evaluate/serve_llamafactory.sh) [vllm]. run_ckpt_eval.sh reads the URLs of every replica from the
+# file serve_vllm.sh writes once they all answer.
 serve_and_eval() {  # LABEL MODEL_PATH PORT
-  local label=$1 model=$2 port=$3 server
+  local label=$1 model=$2 port=$3 server urls_file="$LOGS/vllm_$label/base_urls.txt" urls=
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
     echo "error: port $port is already in use (a server left over?); free it or set QUICKSTART_PORT" >&2; return 1
   fi
-  if [[ "$MODEL_SIZE" == tiny ]]; then
-    MODEL_PATH=$model SERVED_NAME=$label PORT=$port MAX_NEW_TOKENS=$EVAL_MAX_TOKENS bash evaluate/serve_llamafactory.sh &
-  else
-    MODEL_PATH=$model SERVED_NAME=$label BASE_PORT=$port LOG_DIR=$LOGS/vllm_$label bash evaluate/serve_vllm.sh &
-  fi
+  case "${QUICKSTART_SERVER:-vllm}" in
+    vllm) MODEL_PATH=$model SERVED_NAME=$label BASE_PORT=$port LOG_DIR=$LOGS/vllm_$label URLS_FILE=$urls_file \
+            bash evaluate/serve_vllm.sh & ;;
+    llamafactory) MODEL_PATH=$model SERVED_NAME=$label PORT=$port MAX_NEW_TOKENS=$EVAL_MAX_TOKENS bash evaluate/serve_llamafactory.sh & ;;
+    *) echo "error: QUICKSTART_SERVER must be vllm or llamafactory, got '$QUICKSTART_SERVER'" >&2; return 2 ;;
+  esac
   server=$!
   trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' RETURN
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$port/v1/models" > /dev/null 2>&1 && break
+  for _ in $(seq 1 900); do
+    # serve_vllm.sh lists its replicas in its URLs file once they all answer; llamafactory-cli api is one server
+    if [[ "${QUICKSTART_SERVER:-vllm}" == vllm ]]; then [[ ! -s "$urls_file" ]] || urls=$(cat "$urls_file")
+    elif curl -sf "http://127.0.0.1:$port/v1/models" > /dev/null 2>&1; then urls="http://127.0.0.1:$port/v1"; fi
+    [[ -z "$urls" ]] || break
     kill -0 $server 2>/dev/null || { echo "server for $label exited" >&2; return 1; }
     sleep 1
   done
+  [[ -n "$urls" ]] || { echo "server for $label did not come up in 900 s" >&2; return 1; }
   # Sampling (temperature 1, seeded) rather than greedy: an untrained tiny model's greedy reply is often empty.
   local sampling=$([[ "$MODEL_SIZE" == tiny ]] && echo "--temperature 1.0 --seed 1" || true)
-  BASE_URLS="http://127.0.0.1:$port/v1" DATA_DIRS="$eval_dirs" LABEL=$label OUT_DIR=$RUNS/$label LIMIT=$EVAL_LIMIT \
-    MAX_TOKENS=$EVAL_MAX_TOKENS CONCURRENCY=4 EVAL_ARGS="$sampling" MGSD_EVAL_PYTHON=$EVAL_PY bash evaluate/run_ckpt_eval.sh
+  # vLLM: run_ckpt_eval.sh reads the replicas from serve_vllm.sh's URLs file (BASE_URLS unset), 4 requests each.
+  BASE_URLS=$([[ "${QUICKSTART_SERVER:-vllm}" == vllm ]] || echo "$urls") BASE_URLS_FILE=$urls_file \
+    DATA_DIRS="$eval_dirs" LABEL=$label OUT_DIR=$RUNS/$label LIMIT=$EVAL_LIMIT MAX_TOKENS=$EVAL_MAX_TOKENS \
+    CONCURRENCY=$(( 4 * $(echo "$urls" | wc -w) )) EVAL_ARGS="$sampling" MGSD_EVAL_PYTHON=$EVAL_PY bash evaluate/run_ckpt_eval.sh
 }
 port=${QUICKSTART_PORT:-8765}
 for pair in base=$BASE_MODEL sft=$MODELS/sft opcd=$MODELS/opcd; do
   label=${pair%%=*}
   [[ "$FORCE" == 1 ]] && rm -rf "$RUNS/$label"
   stage "eval_$label" "[[ -f $RUNS/$label/report/report.md ]]" serve_and_eval "$label" "${pair#*=}" "$port"
-  port=$(( port + 10 ))
+  port=$(( port + 10 ))  # room for up to 10 replicas (one per GPU) per model
 done
 
 # 6. report over the three models
