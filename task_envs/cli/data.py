@@ -106,8 +106,11 @@ def _export(args) -> int:
     from ..exporters.llamafactory import export_llamafactory
     from ..exporters.selection import parse_task_weights
 
+    if args.no_reference_plan and args.kind != "symbolic-plan":
+        raise TaskError("--no-reference-plan: only for --kind symbolic-plan (its teacher records)")
     out, name, count = export_llamafactory(args.data, args.out, kind=args.kind, name=args.name, per_level=args.per_level,
-                                           task_weights=parse_task_weights(args.task_weights), force=args.force)
+                                           task_weights=parse_task_weights(args.task_weights), force=args.force,
+                                           reference_plan=not args.no_reference_plan)
     print(f"{out}: {count} {args.kind} records as LLaMA-Factory dataset {name!r} "
           f"(dataset_dir: {out}, dataset: {name})")
     return 0
@@ -213,9 +216,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "--data folder, i.e. equal samples per level when the folders were generated (upstream's mix).",
     )
     _export_args(lf, "output folder")
-    lf.add_argument("--kind", choices=("perception", "plan"), default="perception",
-                    help="perception: questions about the image -> exact answers (default); plan: student prompt -> optimal plan")
-    lf.add_argument("--name", help="dataset name in dataset_info.json (default: mgsd_<kind>)")
+    lf.add_argument("--kind", choices=("perception", "plan", "symbolic-plan"), default="perception",
+                    help="perception: questions about the image -> exact answers (default); plan: student prompt -> "
+                         "optimal plan; symbolic-plan: text only, no image, two records per case (the modality-gap "
+                         "symbolic query, and the OPCD teacher's system prompt + symbolic context) -> optimal plan")
+    lf.add_argument("--name", help="dataset name in dataset_info.json (default: mgsd_<kind>, e.g. mgsd_symbolic_plan)")
+    lf.add_argument("--no-reference-plan", action="store_true",
+                    help="symbolic-plan: leave the reference plan out of the teacher records' context "
+                         "(as mgsd data export verl --no-reference-plan)")
     lf.set_defaults(func=_export)
 
     vl = esub.add_parser(
