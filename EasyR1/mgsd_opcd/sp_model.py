@@ -147,3 +147,21 @@ def response_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor
 
 def multimodal_kwargs(inputs) -> dict:
     return {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
+
+
+def student_logprobs(model, processor, rows, responses, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The student's log-probs of ``responses`` given its own prompts (image included), and the response mask."""
+    inputs = student_inputs(processor, rows, device)
+    resp, mask = pad_responses(responses, processor.tokenizer.pad_token_id, device)
+    logp = response_logprobs(model, inputs["input_ids"], inputs["attention_mask"], resp, mask, **multimodal_kwargs(inputs))
+    return logp, mask
+
+
+def teacher_logprobs(teacher, tokenizer, rows, responses, reference_plan: bool, device: torch.device) -> torch.Tensor:
+    """The text teacher's log-probs of the student's ``responses`` after its own context (no image)."""
+    from .teacher import teacher_messages_for, teacher_prompt_ids
+
+    prompts = [teacher_prompt_ids(tokenizer, teacher_messages_for(row.extra_info, reference_plan)) for row in rows]
+    ids, pmask = left_pad(prompts, tokenizer.pad_token_id, device)
+    resp, rmask = pad_responses(responses, tokenizer.pad_token_id, device)
+    return response_logprobs(teacher, ids, pmask, resp, rmask)

@@ -31,10 +31,8 @@ from .algorithm import masked_mean, ppo_clip_loss, reverse_kl_advantages
 from .reward import SCORE_KEYS, score_response
 from .sp_config import ConfigError, OPCDConfig, as_dict, load_config
 from .sp_data import drop_overlong, read_rows, warn_without_reference_plan
-from .sp_model import (eos_ids, generate, left_pad, load_model, load_processor, mixed_precision, multimodal_kwargs,
-                       pad_responses, pick_device, pick_dtype, pick_master_dtype, prompt_length, response_logprobs,
-                       student_inputs)
-from .teacher import teacher_messages_for, teacher_prompt_ids
+from .sp_model import (eos_ids, generate, load_model, load_processor, mixed_precision, pick_device, pick_dtype,
+                       pick_master_dtype, prompt_length, student_inputs, student_logprobs, teacher_logprobs)
 from .validation import CheckpointTracker, validation_metrics
 
 STATE_FILE = "trainer_state.pt"
@@ -185,22 +183,14 @@ class Trainer:
                             self.eos)
 
     def _student_logprobs(self, rows, responses, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs = student_inputs(self.processor, rows, self.device)
-        resp, mask = pad_responses(responses, self.tokenizer.pad_token_id, self.device)
         with torch.set_grad_enabled(grad), self._autocast():
-            logp = response_logprobs(self.model, inputs["input_ids"], inputs["attention_mask"], resp, mask,
-                                     **multimodal_kwargs(inputs))
-        return logp, mask
+            return student_logprobs(self.model, self.processor, rows, responses, self.device)
 
     @torch.no_grad()
     def _teacher_logprobs(self, rows, responses) -> torch.Tensor:
-        prompts = [teacher_prompt_ids(self.teacher_tokenizer,
-                                      teacher_messages_for(row.extra_info, self.cfg.teacher_reference_plan))
-                   for row in rows]
-        ids, pmask = left_pad(prompts, self.teacher_tokenizer.pad_token_id, self.device)
-        resp, rmask = pad_responses(responses, self.tokenizer.pad_token_id, self.device)
         with self._autocast():
-            return response_logprobs(self.teacher, ids, pmask, resp, rmask)
+            return teacher_logprobs(self.teacher, self.teacher_tokenizer, rows, responses,
+                                    self.cfg.teacher_reference_plan, self.device)
 
     def _decode(self, responses) -> list[str]:
         return self.tokenizer.batch_decode(responses, skip_special_tokens=True)
