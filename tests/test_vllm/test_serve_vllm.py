@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,8 @@ def test_no_visible_gpu_serves_one_replica_on_the_cpu(tiny_model, tmp_path):
         rc, replicas, err = plan(tiny_model, tmp_path, gpus, **env)
         assert rc == 0 and replicas == [("http://127.0.0.1:8000/v1", "cpu")], (env, err)
         for flag in ("--dtype float32", "--enforce-eager", "--max-model-len 4096", '--limit-mm-per-prompt {"image": 1, "video": 0}',
-                     '--mm-processor-kwargs {"min_pixels": 65536, "max_pixels": 262144}'):
+                     '--mm-processor-kwargs {"min_pixels": 65536, "max_pixels": 262144}',
+                     "--no-enable-chunked-prefill --max-num-batched-tokens 4096"):
             assert flag in err, (flag, err)
         assert "--gpu-memory-utilization" not in err
 
@@ -101,6 +103,19 @@ def test_the_cpu_server_answers_image_requests(vllm_server, test_split):
     assert text_only["usage"]["prompt_tokens"] < reply["usage"]["prompt_tokens"] - 60
     log = (workdir / "logs" / "replica_0.log").read_text()
     assert "Unsupported CPU attention" not in log and "Traceback" not in log
+
+
+def test_concurrent_seeded_requests_keep_the_engine_alive(vllm_server, test_split):
+    """16 seeded image requests at once: more prompt tokens than one step takes. With chunked prefill (vLLM's
+    default) a split seeded prefill kills the CPU engine (CPU Generator does not use offset)."""
+    url, name, proc, workdir = vllm_server
+    images = sorted((test_split / "images").glob("*.png"))
+    with ThreadPoolExecutor(16) as pool:
+        replies = list(pool.map(lambda i: chat(url, name, images[i % len(images)], "Plan the route. " * 60, max_tokens=4,
+                                                seed=i), range(16)))
+    assert sum(r["usage"]["prompt_tokens"] for r in replies) > 4096
+    assert all(r["choices"][0]["finish_reason"] in ("length", "stop") for r in replies)
+    assert "EngineDeadError" not in (workdir / "logs" / "replica_0.log").read_text()
 
 
 def test_the_urls_file_lists_the_running_replica_and_run_ckpt_eval_uses_it(vllm_server, test_split, tmp_path):
