@@ -2,7 +2,8 @@
 
 Both serve the same model (default: the tiny Qwen3-VL, models/tiny-qwen3-vl) and get the same requests: the
 student prompt of the evaluation with a task image (the three tasks in turn), the same max_tokens and sampling
-(temperature 1, one seed per request). Each server is started through its launcher, alone on the machine, then
+(temperature 1, so that the random tiny model writes long replies; `--seeded` adds one seed per request, as the
+quickstart and the tests send: vLLM samples seeded requests one by one, which is slower on CPU). Each server is started through its launcher, alone on the machine, then
 measured: start-up (launch until it answers /v1/models; serve_vllm.sh: until its URLs file is written), requests/s
 at concurrency 1 and 16 (after two warm-up requests), completion tokens/s, and the peak resident memory of the
 server's whole process tree (sampled every 0.2 s). Printed side by side with the ratio vLLM / LLaMA-Factory.
@@ -11,7 +12,7 @@ On a machine without a GPU serve_vllm.sh runs vLLM's CPU build (the `vllm` envir
 the GPUs the launcher picks (set CUDA_VISIBLE_DEVICES to one GPU for a like-for-like comparison). Standard library
 only; run with the eval environment's python (task_envs renders the images):
 
-    .venvs/eval/bin/python benchmarks/bench_serving.py [--model DIR] [--requests 64] [--requests-c1 16] [--max-tokens 32]
+    .venvs/eval/bin/python benchmarks/bench_serving.py [--model DIR] [--requests 64] [--requests-c1 16] [--max-tokens 32] [--seeded]
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def build_requests(count: int, max_tokens: int) -> list[dict]:
+def build_requests(count: int, max_tokens: int, seeded: bool = False) -> list[dict]:
     """``count`` chat requests: the student prompt with a rendered task image, tasks and levels in turn."""
     from task_envs import TASKS, get_task
     from task_envs.prompts import load_prompt
@@ -64,7 +65,7 @@ def build_requests(count: int, max_tokens: int) -> list[dict]:
         content = [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
                    {"type": "text", "text": load_prompt("student", name)}]
         requests.append({"messages": [{"role": "user", "content": content}], "max_tokens": max_tokens,
-                         "temperature": 1.0, "seed": i})
+                         "temperature": 1.0, **({"seed": i} if seeded else {})})
     return requests
 
 
@@ -196,6 +197,7 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=32, help="max_tokens of every request [32]")
     parser.add_argument("--timeout", type=float, default=900, help="start-up limit per server, s [900]")
     parser.add_argument("--servers", default="vllm,llamafactory", help="order of the runs [vllm,llamafactory]")
+    parser.add_argument("--seeded", action="store_true", help="one seed per request (as the quickstart and tests send)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     model = args.model
@@ -203,7 +205,7 @@ def main() -> int:
         out = subprocess.run([setup_env("sft"), "-m", "mgsd_sft.tiny_model", "--out", str(REPO / "models" / "tiny-qwen3-vl")],
                              capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
         model = Path(out)
-    requests = build_requests(args.requests, args.max_tokens)
+    requests = build_requests(args.requests, args.max_tokens, args.seeded)
     c1_requests = requests[:args.requests_c1]
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench_serving_") as tmp:
@@ -212,7 +214,7 @@ def main() -> int:
             results[kind] = bench_server(kind, model, requests, c1_requests, args.concurrency, Path(tmp), args.timeout)
             print(f"  {json.dumps(results[kind])}", file=sys.stderr, flush=True)
     print(f"model {model}, {args.requests} image requests at concurrency {args.concurrency} and {len(c1_requests)} at 1, "
-          f"max_tokens {args.max_tokens}, temperature 1; {os.cpu_count()} CPUs, load average "
+          f"max_tokens {args.max_tokens}, temperature 1{', one seed per request' if args.seeded else ''}; {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
     if "vllm" in results and "llamafactory" in results:
         print(table(results, args.concurrency))
