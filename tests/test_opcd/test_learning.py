@@ -117,7 +117,7 @@ def test_verl_opcd_learns(gap, tmp_path):
         "OPCD_OVERRIDES": f"trainer.total_training_steps={STEPS} data.train_batch_size={BATCH} "
                           f"actor_rollout_ref.actor.ppo_mini_batch_size={BATCH} data.max_response_length={RESPONSE} "
                           f"actor_rollout_ref.rollout.max_model_len={1024 + RESPONSE} "
-                          f"actor_rollout_ref.actor.optim.lr=3e-5 trainer.save_freq={STEPS}"})
+                          f"actor_rollout_ref.actor.optim.lr=3e-5 trainer.save_freq={STEPS} trainer.total_epochs=2"})
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     merged = subprocess.run(["bash", str(ROOT / "EasyR1" / "merge_checkpoint.sh"), str(out / f"global_step_{STEPS}")],
                             capture_output=True, text=True, cwd=ROOT, timeout=600,
