@@ -20,6 +20,7 @@ from task_envs.io_utils import atomic_write_json, atomic_write_text
 from .curves import plot_training_curves, read_training, summary_of
 from .intervals import BOOTSTRAP, WILSON
 from .plots import plot_modality_gap, plot_success_by_level
+from .runner import RESULTS, read_results
 from .summary import run_statistics_of
 from .tables import (PERCEPTION_COLUMNS, PLAN_COLUMNS, USAGE_COLUMNS, fmt, gap_table, headline_table, table_rows,
                      view_section, views)
@@ -28,18 +29,6 @@ __all__ = ["load_run", "table_rows", "format_summary", "write_report"]
 
 #: Every plot a report can draw (so that one left by an earlier report in the same folder can be removed).
 PLOTS = ("success_by_level.png", "modality_gap.png", "training_curves.png")
-
-
-def _rows_of(path: Path) -> list[dict]:
-    rows = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and "key" in row:
-            rows[row["key"]] = row
-    return list(rows.values())
 
 
 def _counts_match(metrics: dict, stats: dict) -> bool:
@@ -57,7 +46,7 @@ def _statistics_from_rows(data: dict, path: Path) -> dict | None:
     if not (path / "results.jsonl").is_file():
         return None
     cells = {(t, l) for v in views({**data, "statistics": None}) for t, ls in v.metrics["by_task_level"].items() for l in ls}
-    rows = [r for r in _rows_of(path / "results.jsonl") if (r.get("task"), str(r.get("level"))) in cells]
+    rows = [r for r in read_results(path / RESULTS).values() if (r.get("task"), str(r.get("level"))) in cells]
     stats = run_statistics_of(data["pipeline"], rows)
     check = [(v.metrics, v.stats) for v in views({**data, "statistics": stats})]
     return stats if all(_counts_match(m, s) for m, s in check) else None
