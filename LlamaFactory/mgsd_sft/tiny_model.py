@@ -5,6 +5,12 @@ is deterministic (same files for the same version of this module) and cached: a 
 ``mgsd_tiny.json`` matches the recipe is reused.
 
     python -m mgsd_sft.tiny_model --out models/tiny-qwen3-vl
+    python -m mgsd_sft.tiny_model --recipe toy --out models/toy-qwen3-vl   # the larger base of `make toy`
+
+Recipes: ``tiny`` (~250k parameters; the tests and the quickstart) and ``toy`` (~1.3M parameters: text
+hidden 128, 4 layers, 4 heads of 32; the vision tower as tiny's; a 2048-token vocabulary learned from
+every prompt role with phrase-level pieces, which makes prompts 2-3x shorter), still CPU-trainable, made a
+text planner by ``make toy``.
 """
 
 from __future__ import annotations
@@ -46,10 +52,27 @@ RECIPE = {
                "num_position_embeddings": 256, "deepstack_visual_indexes": [1]},
     "image": {"min_pixels": 65536, "max_pixels": 262144},
 }
+# The toy tokenizer's pre-tokenizer: a coordinate "(r, c)" is one piece (so one token), numbers, brackets and
+# punctuation are pieces of their own, and every run of words between them is one piece that BPE may merge whole:
+# the prompts' constant instruction sentences become a few tokens each, the symbolic state stays fine-grained.
+# Prompts get 2-3x shorter than with word-level pieces, which is what makes CPU training of the toy base fast.
+PHRASES = r"\(\d+, \d+\)|\d+|[()<>\[\],:;.\n]|[^\d()<>\[\],:;.\n]+"
+# The toy base of `make toy`: larger than tiny, so that it can learn to plan from the symbolic state on a CPU
+# in minutes; vLLM's CPU attention takes its head_dim of 32. Its tokenizer also learns the symbolic and teacher
+# prompts (tiny's corpus has the student, direct and perception ones only).
+TOY_RECIPE = {
+    "name": "toy", "version": 1, "vocab_size": 2048, "corpus": "all prompt roles", "pretokenizer": PHRASES,
+    "text": {**RECIPE["text"], "hidden_size": 128, "intermediate_size": 384, "num_hidden_layers": 4,
+             "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32},
+    "vision": {**RECIPE["vision"], "out_hidden_size": 128},
+    "image": RECIPE["image"],
+}
+RECIPES = {"tiny": RECIPE, "toy": TOY_RECIPE}
 
 
-def _corpus() -> list[str]:
-    """Text the tokenizer learns from: every prompt and target style of the project."""
+def _corpus(all_roles: bool = False) -> list[str]:
+    """Text the tokenizer learns from: every prompt and target style of the project (``all_roles``: the
+    symbolic and teacher prompts and the teacher's context lines too)."""
     from task_envs import TASKS, get_task
     from task_envs.answers import format_answer
     from task_envs.perception import perception_prompt, perception_target
@@ -59,6 +82,10 @@ def _corpus() -> list[str]:
     for name in TASKS:
         task = get_task(name)
         texts += [load_prompt(v, name) for v in PLAN_PROMPTS] + [perception_prompt(name)]
+        if all_roles:
+            from task_envs.chat import teacher_context
+            texts += [load_prompt(v, name) for v in ("symbolic", "teacher")]
+            texts += [teacher_context(name, task.generate(level, 0)) for level in task.default_levels]
         for level in task.default_levels:
             for seed in range(3):
                 inst = task.generate(level, seed)
@@ -66,27 +93,36 @@ def _corpus() -> list[str]:
     return texts
 
 
-def build_tokenizer():
+def build_tokenizer(recipe: dict = RECIPE):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    if recipe.get("pretokenizer"):
+        from tokenizers import Regex
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(recipe["pretokenizer"]), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    else:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=SPECIAL_TOKENS, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(_corpus(), trainer=trainer)
+    trainer = trainers.BpeTrainer(vocab_size=recipe.get("vocab_size", VOCAB_SIZE), special_tokens=SPECIAL_TOKENS,
+                                  show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(_corpus(all_roles="corpus" in recipe), trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                    model_max_length=4096, padding_side="left")
     fast.chat_template = CHAT_TEMPLATE
     return fast
 
 
-def build(out: Path | str, force: bool = False) -> Path:
-    """Build the tiny model into ``out`` (reused when already built with this recipe)."""
+def build(out: Path | str, force: bool = False, recipe: str = "tiny") -> Path:
+    """Build the tiny (or ``recipe="toy"``) model into ``out`` (reused when already built with this recipe)."""
     out = Path(out)
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe: expected one of {', '.join(RECIPES)}, got {recipe!r}")
+    spec = RECIPES[recipe]
     marker = out / "mgsd_tiny.json"
-    if not force and marker.is_file() and json.loads(marker.read_text()) == RECIPE:
+    if not force and marker.is_file() and json.loads(marker.read_text()) == spec:
         return out
     import torch
     from transformers import GenerationConfig, Qwen3VLConfig, Qwen3VLForConditionalGeneration
@@ -95,12 +131,12 @@ def build(out: Path | str, force: bool = False) -> Path:
     tmp = out.with_name(out.name + ".incomplete")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    tokenizer = build_tokenizer()
+    tokenizer = build_tokenizer(spec)
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     config = Qwen3VLConfig(
-        text_config={**RECIPE["text"], "vocab_size": len(tokenizer), "bos_token_id": None,
+        text_config={**spec["text"], "vocab_size": len(tokenizer), "bos_token_id": None,
                      "eos_token_id": ids["<|im_end|>"], "pad_token_id": ids["<|endoftext|>"]},
-        vision_config=RECIPE["vision"],
+        vision_config=spec["vision"],
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
         tie_word_embeddings=True,
@@ -117,7 +153,7 @@ def build(out: Path | str, force: bool = False) -> Path:
     image_processor.save_pretrained(tmp)
     save_processor_config(tmp)
     marker_tmp = tmp / "mgsd_tiny.json"
-    marker_tmp.write_text(json.dumps(RECIPE, indent=1) + "\n")
+    marker_tmp.write_text(json.dumps(spec, indent=1) + "\n")
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
@@ -135,11 +171,14 @@ def save_processor_config(folder: Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Build the tiny local Qwen3-VL used by tests and the quickstart.")
+    parser = argparse.ArgumentParser(description="Build the tiny local Qwen3-VL used by tests and the quickstart "
+                                                 "(or, --recipe toy, the larger toy base of `make toy`).")
     parser.add_argument("--out", default="models/tiny-qwen3-vl", help="output folder (default: models/tiny-qwen3-vl)")
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default="tiny",
+                        help="tiny (~250k parameters, default) or toy (~1.3M: text hidden 128, 4 layers)")
     parser.add_argument("--force", action="store_true", help="rebuild even when the folder holds this recipe")
     args = parser.parse_args(argv)
-    out = build(args.out, force=args.force)
+    out = build(args.out, force=args.force, recipe=args.recipe)
     print(out)
     return 0
 
