@@ -20,7 +20,8 @@
 #   DTYPE             [GPU auto, CPU float32]
 #   CPU_KVCACHE_GB    KV cache per CPU replica, GiB (VLLM_CPU_KVCACHE_SPACE) [1]
 #   MIN_PIXELS, MAX_PIXELS   image limits as in training [65536, 262144]
-#   LOG_DIR           one log per replica (replica_<i>.log), CPU replicas' TMPDIR/VLLM_CACHE_ROOT [logs/vllm]
+#   LOG_DIR           one log per replica (replica_<i>.log), CPU replicas' VLLM_CACHE_ROOT [logs/vllm]; their
+#                     TMPDIR is a short mktemp folder (vLLM binds unix sockets there: paths over 107 bytes fail)
 #   URLS_FILE         the base URLs, one per line, written when every replica answers, removed on exit
 #                     [LOG_DIR/base_urls.txt]
 #   READY_TIMEOUT     seconds to wait for the replicas [900]
@@ -110,13 +111,14 @@ fi
 mkdir -p "$LOG_DIR" "$(dirname "$URLS_FILE")"
 rm -f "$URLS_FILE"
 pids=()
+tmpdirs=()
 stop() {
   trap - EXIT INT TERM
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   # The URLs file lists running servers only.
   [[ -f "$URLS_FILE" && "$(cat "$URLS_FILE")" == "$(printf '%s\n' "${urls[@]}")" ]] && rm -f "$URLS_FILE"
-  [[ "$DEVICE" == gpu ]] || for ((i = 0; i < REPLICAS; i++)); do rm -rf "$LOG_DIR/replica_$i.tmp"; done
+  for d in "${tmpdirs[@]}"; do rm -rf "$d"; done
 }
 trap stop EXIT
 trap 'exit 130' INT
@@ -128,8 +130,9 @@ for ((i = 0; i < REPLICAS; i++)); do
       ${API_KEY:+--api-key "$API_KEY"} ${VLLM_ARGS:-} > "$LOG_DIR/replica_$i.log" 2>&1 &
   else
     # Own TMPDIR and cache per replica; the engine in the server process (no engine-core subprocess).
-    mkdir -p "$LOG_DIR/replica_$i.tmp" "$LOG_DIR/replica_$i.cache"
-    TMPDIR=$(abs_path "$LOG_DIR/replica_$i.tmp") VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT:-$(abs_path "$LOG_DIR/replica_$i.cache")} \
+    mkdir -p "$LOG_DIR/replica_$i.cache"
+    tmpdirs+=("$(mktemp -d "${MGSD_VLLM_TMP:-/tmp}/mgsd-vllm.XXXXXX")")
+    TMPDIR=${tmpdirs[-1]} VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT:-$(abs_path "$LOG_DIR/replica_$i.cache")} \
       VLLM_CPU_KVCACHE_SPACE=${CPU_KVCACHE_GB:-${VLLM_CPU_KVCACHE_SPACE:-1}} VLLM_ENABLE_V1_MULTIPROCESSING=0 \
       HF_HUB_OFFLINE=1 "${launch[@]}" --port "$port" "${server_args[@]}" \
       ${API_KEY:+--api-key "$API_KEY"} ${VLLM_ARGS:-} > "$LOG_DIR/replica_$i.log" 2>&1 &

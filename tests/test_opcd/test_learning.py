@@ -141,8 +141,10 @@ def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path):
     for step in range(1, STEPS + 1):
         metrics = by_step[step]
         assert math.isfinite(metrics["actor/distillation/loss"]) and metrics["actor/distillation/abs_loss"] > 0
-        # the actor's packed (remove-padding, sdpa) log-probs equal the rollout server's unpacked ones
-        assert metrics["training/rollout_probs_diff_max"] < 1e-3
+        # the actor's packed (remove-padding, sdpa; bf16 mixed precision) probabilities agree with the rollout
+        # server's unpacked fp32 ones: attention leaking across packed sequences would break this
+        assert metrics["training/rollout_probs_diff_mean"] < 0.01
+        assert metrics["training/rollout_actor_probs_pearson_corr"] > 0.999
     tracker = json.loads((out / "checkpoint_tracker.json").read_text())
     assert tracker["best_global_step"] == STEPS and (out / f"global_step_{STEPS}" / "actor" / "fsdp_config.json").is_file()
     assert not (ROOT / "outputs").exists() and not (ROOT / "mgsd_opcd").exists()  # nothing left in the cwd
