@@ -1,8 +1,12 @@
 # The two commands a new user runs, and the benchmarks. Each target creates the environment it needs.
-.PHONY: quickstart test bench clean
+.PHONY: quickstart toy test bench clean
 
 quickstart:
 	bash quickstart.sh
+
+# Toy-scale MGSD on a CPU (toy.sh): the method's effect in miniature, report in runs/toy/report/.
+toy:
+	bash toy.sh
 
 test:
 	bash tests/run.sh
@@ -11,4 +15,4 @@ bench:
 	PY=$$(bash requirements/setup_env.sh eval) && $$PY benchmarks/bench_task_envs.py
 
 clean:
-	rm -rf .venvs data/quickstart runs/quickstart models/quickstart
+	rm -rf .venvs data/quickstart runs/quickstart models/quickstart data/toy runs/toy models/toy models/toy-qwen3-vl

@@ -8,8 +8,9 @@ is deterministic (same files for the same version of this module) and cached: a 
     python -m mgsd_sft.tiny_model --recipe toy --out models/toy-qwen3-vl   # the larger base of `make toy`
 
 Recipes: ``tiny`` (~250k parameters; the tests and the quickstart) and ``toy`` (~1.3M parameters: text
-hidden 128, 4 layers, 4 heads of 32; the vision tower as tiny's; a 2048-token vocabulary learned from
-every prompt role with phrase-level pieces, which makes prompts 2-3x shorter), still CPU-trainable, made a
+hidden 128, 4 layers, 4 heads of 32; the vision tower as tiny's; a vocabulary of ~2,800 tokens learned from
+every prompt role with phrase-level pieces: state words such as "Start: (2, 1)" are single tokens, prompts ~3x
+shorter), still CPU-trainable, made a
 text planner by ``make toy``.
 """
 
@@ -52,16 +53,19 @@ RECIPE = {
                "num_position_embeddings": 256, "deepstack_visual_indexes": [1]},
     "image": {"min_pixels": 65536, "max_pixels": 262144},
 }
-# The toy tokenizer's pre-tokenizer: a coordinate "(r, c)" is one piece (so one token), numbers, brackets and
-# punctuation are pieces of their own, and every run of words between them is one piece that BPE may merge whole:
-# the prompts' constant instruction sentences become a few tokens each, the symbolic state stays fine-grained.
-# Prompts get 2-3x shorter than with word-level pieces, which is what makes CPU training of the toy base fast.
-PHRASES = r"\(\d+, \d+\)|\d+|[()<>\[\],:;.\n]|[^\d()<>\[\],:;.\n]+"
+# The toy tokenizer's pre-tokenizer: the symbolic state's words are pieces of their own, so that BPE makes each
+# one token: a label with its coordinate ("Start: (2, 1)"), a coordinate with a maze cell's open directions
+# ("(0, 1): down, left") or alone ("(1, 2)"); numbers and brackets/punctuation are pieces; every run of words
+# between them is one piece that BPE may merge whole (the prompts' constant sentences become a token or a few).
+# Prompts get ~3x shorter than with word pieces, and reading the state is a one-step lookup: what makes CPU
+# training of the toy text planner take minutes, not hours. Any text still encodes (byte-level alphabet).
+PHRASES = (r"[A-Za-z]+: \(\d+, \d+\)|\(\d+, \d+\)(?:: [a-z]+(?:, [a-z]+)*)?|\d+|[()<>\[\],:;\n]"
+           r"|[^\d()<>\[\],:;\n]+")
 # The toy base of `make toy`: larger than tiny, so that it can learn to plan from the symbolic state on a CPU
 # in minutes; vLLM's CPU attention takes its head_dim of 32. Its tokenizer also learns the symbolic and teacher
 # prompts (tiny's corpus has the student, direct and perception ones only).
 TOY_RECIPE = {
-    "name": "toy", "version": 1, "vocab_size": 2048, "corpus": "all prompt roles", "pretokenizer": PHRASES,
+    "name": "toy", "version": 1, "vocab_size": 4096, "corpus_seeds": 30, "corpus": "all prompt roles", "pretokenizer": PHRASES,
     "text": {**RECIPE["text"], "hidden_size": 128, "intermediate_size": 384, "num_hidden_layers": 4,
              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32},
     "vision": {**RECIPE["vision"], "out_hidden_size": 128},
@@ -70,9 +74,10 @@ TOY_RECIPE = {
 RECIPES = {"tiny": RECIPE, "toy": TOY_RECIPE}
 
 
-def _corpus(all_roles: bool = False) -> list[str]:
-    """Text the tokenizer learns from: every prompt and target style of the project (``all_roles``: the
-    symbolic and teacher prompts and the teacher's context lines too)."""
+def _corpus(all_roles: int = 0) -> list[str]:
+    """Text the tokenizer learns from: every prompt and target style of the project (``all_roles`` > 0: the
+    symbolic and teacher prompts too, and the teacher context and perception answers of that many instances
+    per task and level)."""
     from task_envs import TASKS, get_task
     from task_envs.answers import format_answer
     from task_envs.perception import perception_prompt, perception_target
@@ -85,7 +90,10 @@ def _corpus(all_roles: bool = False) -> list[str]:
         if all_roles:
             from task_envs.chat import teacher_context
             texts += [load_prompt(v, name) for v in ("symbolic", "teacher")]
-            texts += [teacher_context(name, task.generate(level, 0)) for level in task.default_levels]
+            for level in task.default_levels:
+                for seed in range(all_roles):
+                    inst = task.generate(level, seed)
+                    texts += [teacher_context(name, inst), perception_target(name, inst)]
         for level in task.default_levels:
             for seed in range(3):
                 inst = task.generate(level, seed)
@@ -108,7 +116,7 @@ def build_tokenizer(recipe: dict = RECIPE):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=recipe.get("vocab_size", VOCAB_SIZE), special_tokens=SPECIAL_TOKENS,
                                   show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(_corpus(all_roles="corpus" in recipe), trainer=trainer)
+    tok.train_from_iterator(_corpus(all_roles=recipe.get("corpus_seeds", 0)), trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                    model_max_length=4096, padding_side="left")
     fast.chat_template = CHAT_TEMPLATE
