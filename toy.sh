@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Toy-scale MGSD on a CPU: the method's effect in miniature, through the same launchers a GPU user runs.
-#   data (FrozenLake 3-4, Maze 3-4, MiniBehaviour 4-5) -> a toy Qwen3-VL (~1M parameters, built locally) made a
+#   data (FrozenLake 3-4, Maze 3-4, MiniBehaviour 4-5) -> a toy Qwen3-VL (~1.3M parameters, built locally) made a
 #   TEXT planner by full fine-tuning on the symbolic-plan export (symbolic state -> optimal plan; it never sees an
 #   image: the stand-in for a pretrained Instruct model) -> base evaluation (planning from the image vs from the
-#   symbolic state: the modality gap; perception) -> perception SFT (LLaMA-Factory LoRA) + merge -> OPCD from
-#   the SFT model with the toy base as the frozen text teacher (verl on its CPU backend) + merge -> ablations:
-#   OPCD from the base (no perception SFT), plan SFT on images with as many samples as OPCD saw -> evaluation of
-#   every model served by evaluate/serve_vllm.sh (vLLM's CPU build) -> runs/toy/report/ (report.md with the toy
-#   table, summary.json, plots, training curves).
+#   symbolic state: the modality gap; perception) -> perception SFT (LLaMA-Factory; full fine-tuning with the text
+#   plan records replayed, see LlamaFactory/configs/toy_perception_full.yaml for why) -> OPCD from the SFT model
+#   with the toy base as the frozen text teacher (verl on its CPU backend) + FSDP merge -> ablations: OPCD from
+#   the base (no perception SFT), plan SFT on images from the SFT model with as many samples as OPCD rolled out ->
+#   every model served by evaluate/serve_vllm.sh (vLLM's CPU build) and evaluated on the test split (greedy) ->
+#   runs/toy/report/ (toy.md with the toy table, summary.json, plots, training curves, mgsd report's report).
 #
 #   make toy                 # about 40 minutes on 2 CPU cores with the environments in place
 #   SEED=1 RUNS=runs/toy_seed1 OUT=data/toy_seed1 MODELS_DIR=models/toy_seed1 make toy   # another seed
@@ -18,9 +19,9 @@
 #   TRAIN_PER_LEVEL   train cases per task and level [600; MiniBehaviour 4 at most 200: its train split holds
 #                     ~270 instances]; VAL_PER_LEVEL [20]; TEST_PER_LEVEL [40; MiniBehaviour 4: 20, all its test
 #                     split has at that difficulty mix]
-#   TEXT_SFT_OVERRIDES  the toy base's text SFT (LlamaFactory/configs/toy_symbolic_plan_full.yaml) [max_steps=...]
-#   SFT_OVERRIDES  perception SFT (LoRA, the 4b config's recipe with toy sizes) [see below]
-#   OPCD_STEPS [16]  OPCD_BATCH [8]  OPCD_LR [...]: both OPCD runs; OPCD_OVERRIDES replaces the settings built from them
+#   TEXT_SFT_OVERRIDES  LLaMA-Factory overrides of the toy base's text SFT (configs/toy_symbolic_plan_full.yaml) [none]
+#   SFT_OVERRIDES  overrides of the perception SFT (configs/toy_perception_full.yaml: full fine-tuning; why there) [none]
+#   OPCD_STEPS [48]  OPCD_BATCH [16]  OPCD_LR [1e-4]: both OPCD runs; OPCD_OVERRIDES replaces the settings built from them
 #   TRAINER        OPCD trainer: verl | single [verl]
 #   EVAL_MAX_TOKENS  [256]
 #   TOY_SERVER     vllm (evaluate/serve_vllm.sh) | llamafactory (evaluate/serve_llamafactory.sh) [vllm]
@@ -39,13 +40,13 @@ TRAIN_PER_LEVEL=${TRAIN_PER_LEVEL:-600}; VAL_PER_LEVEL=${VAL_PER_LEVEL:-20}; TES
 MB4_TRAIN=$(( TRAIN_PER_LEVEL < 200 ? TRAIN_PER_LEVEL : 200 )); MB4_TEST=$(( TEST_PER_LEVEL < 20 ? TEST_PER_LEVEL : 20 ))
 LEVELS=(--levels frozenlake=3,4 --levels maze=3,4 --levels minibehaviour=4,5)
 TOY_MODEL=models/toy-qwen3-vl
-TEXT_SFT_OVERRIDES=${TEXT_SFT_OVERRIDES:-"max_steps=300 learning_rate=2e-3 per_device_train_batch_size=16"}
-SFT_OVERRIDES=${SFT_OVERRIDES:-"max_steps=60 per_device_train_batch_size=8 gradient_accumulation_steps=1 learning_rate=2e-3 lora_rank=16 warmup_ratio=0.05 val_size=0 eval_strategy=no save_steps=1000 logging_steps=5"}
-OPCD_STEPS=${OPCD_STEPS:-16}; OPCD_BATCH=${OPCD_BATCH:-8}; OPCD_LR=${OPCD_LR:-1e-4}
+TEXT_SFT_OVERRIDES=${TEXT_SFT_OVERRIDES:-}
+SFT_OVERRIDES=${SFT_OVERRIDES:-}
+OPCD_STEPS=${OPCD_STEPS:-48}; OPCD_BATCH=${OPCD_BATCH:-16}; OPCD_LR=${OPCD_LR:-1e-4}
 TRAINER=${TRAINER:-verl}
 case "$TRAINER" in
-  verl) OPCD_OVERRIDES=${OPCD_OVERRIDES:-"trainer.total_training_steps=$OPCD_STEPS data.train_batch_size=$OPCD_BATCH actor_rollout_ref.actor.ppo_mini_batch_size=$OPCD_BATCH actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=$OPCD_BATCH actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=$OPCD_BATCH actor_rollout_ref.actor.optim.lr=$OPCD_LR data.max_response_length=32 actor_rollout_ref.rollout.max_model_len=1056 trainer.test_freq=$OPCD_STEPS trainer.save_freq=$OPCD_STEPS data.seed=$SEED"} ;;
-  single) OPCD_OVERRIDES=${OPCD_OVERRIDES:-"max_steps=$OPCD_STEPS batch_size=$OPCD_BATCH micro_batch_size=$OPCD_BATCH lr=$OPCD_LR max_response_length=32 val_batch_size=40 val_freq=$OPCD_STEPS save_freq=$OPCD_STEPS seed=$SEED"} ;;
+  verl) OPCD_OVERRIDES=${OPCD_OVERRIDES:-"trainer.total_training_steps=$OPCD_STEPS data.train_batch_size=$OPCD_BATCH actor_rollout_ref.actor.ppo_mini_batch_size=$OPCD_BATCH actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=$OPCD_BATCH actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=$OPCD_BATCH actor_rollout_ref.actor.optim.lr=$OPCD_LR trainer.test_freq=$OPCD_STEPS trainer.save_freq=$OPCD_STEPS data.seed=$SEED"} ;;
+  single) OPCD_OVERRIDES=${OPCD_OVERRIDES:-"max_steps=$OPCD_STEPS batch_size=$OPCD_BATCH micro_batch_size=$OPCD_BATCH lr=$OPCD_LR val_batch_size=40 val_freq=$OPCD_STEPS save_freq=$OPCD_STEPS seed=$SEED"} ;;
   *) echo "error: TRAINER must be verl or single, got '$TRAINER'" >&2; exit 2 ;;
 esac
 EVAL_MAX_TOKENS=${EVAL_MAX_TOKENS:-256}
@@ -95,8 +96,18 @@ data() {
   "$MGSD" data export llamafactory "${train[@]}" --kind perception --out "$OUT/sft_perception" --force
   "$MGSD" data export llamafactory "${train[@]}" --kind plan --per-level "$PLAN_PER_LEVEL" --out "$OUT/sft_plan" --force
   TRAIN_DIRS="$OUT/train $OUT/train_mb4" VAL_DIRS=$OUT/val OUT_DIR=$OUT/opcd SEED=$SEED bash EasyR1/prepare_opcd_data.sh
+  # The toy's perception SFT replays the text-only plan records (why: LlamaFactory/configs/toy_perception_full.yaml):
+  # the perception folder's dataset_info.json also names the symbolic-plan file, so that one run reads both.
+  "$EVAL_PY" - "$OUT/sft_perception/dataset_info.json" "$OUT/sft_symbolic_plan/dataset_info.json" <<'PY'
+import json, sys
+from task_envs.io_utils import atomic_write_json
+info, extra = (json.load(open(p)) for p in sys.argv[1:])
+for name, entry in extra.items():
+    info[name] = {**entry, "file_name": "../sft_symbolic_plan/" + entry["file_name"]}
+atomic_write_json(sys.argv[1], info)
+PY
 }
-stage data "[[ -f $OUT/opcd/val.parquet && -f $OUT/sft_plan/dataset_info.json ]]" data
+stage data "[[ -f $OUT/opcd/val.parquet ]] && grep -q mgsd_symbolic_plan $OUT/sft_perception/dataset_info.json" data
 
 # 2. the toy model (random weights, its own tokenizer; cached by recipe)
 stage toy_model "[[ -f $TOY_MODEL/config.json ]]" "$SFT_PY" -m mgsd_sft.tiny_model --recipe toy --out "$TOY_MODEL"
@@ -107,18 +118,18 @@ lf_train() {  # CONFIG MODEL DATA_DIR DATASET OUTPUT_DIR OVERRIDES
   CONFIG=$1 MODEL_SIZE=4b MODEL_PATH=$2 DATA_DIR=$3 DATASET=$4 OUTPUT_DIR=$5 RESUME=0 USE_CPU=${USE_CPU:-} \
     SFT_OVERRIDES="$6 seed=$SEED data_seed=$SEED" bash LlamaFactory/train_perception_sft.sh
 }
-lora_config=LlamaFactory/configs/qwen3vl_4b_perception_lora.yaml
-
-# 3. the toy base: text-only planning SFT (full fine-tuning), then a complete model folder
-base() {
-  rm -rf "$MODELS/base_text_sft" "$MODELS/base"
-  lf_train LlamaFactory/configs/toy_symbolic_plan_full.yaml "$TOY_MODEL" "$OUT/sft_symbolic_plan" mgsd_symbolic_plan \
-    "$MODELS/base_text_sft" "$TEXT_SFT_OVERRIDES"
-  "$SFT_PY" -m mgsd_sft.checkpoint complete --base "$TOY_MODEL" --merged "$MODELS/base_text_sft"
-  "$SFT_PY" -m mgsd_sft.checkpoint verify "$MODELS/base_text_sft"
-  mv "$MODELS/base_text_sft" "$MODELS/base"
+# Full fine-tuning into a complete model folder (written beside EXPORT, moved there when verified).
+full_sft() {  # CONFIG MODEL DATA_DIR DATASET EXPORT OVERRIDES
+  rm -rf "$5.training" "$5"
+  lf_train "$1" "$2" "$3" "$4" "$5.training" "$6"
+  "$SFT_PY" -m mgsd_sft.checkpoint complete --base "$2" --merged "$5.training"
+  "$SFT_PY" -m mgsd_sft.checkpoint verify "$5.training"
+  mv "$5.training" "$5"
 }
-stage base "[[ -f $MODELS/base/config.json ]]" base
+
+# 3. the toy base: text-only planning SFT (full fine-tuning, the loss on prompt and plan)
+stage base "[[ -f $MODELS/base/config.json ]]" full_sft LlamaFactory/configs/toy_symbolic_plan_full.yaml "$TOY_MODEL" \
+  "$OUT/sft_symbolic_plan" mgsd_symbolic_plan "$MODELS/base" "$TEXT_SFT_OVERRIDES"
 
 # Evaluation: serve one model (evaluate/serve_vllm.sh, vLLM's CPU build here; TOY_SERVER=llamafactory for
 # evaluate/serve_llamafactory.sh), run evaluate/run_ckpt_eval.sh on the test split (greedy), stop the server.
@@ -157,13 +168,10 @@ evaluate() {  # LABEL MODEL_PATH PIPELINES
 # 4. the base: planning from the image and from the symbolic state (the modality gap), perception
 evaluate base "$MODELS/base" "modality-gap perception"
 
-# 5. perception SFT (LoRA) and merge
-lora_sft() {  # DATA_DIR DATASET ADAPTER EXPORT BASE_MODEL OVERRIDES
-  lf_train "$lora_config" "$5" "$1" "$2" "$3" "$6"
-  BASE_MODEL=$5 ADAPTER_PATH=$3 EXPORT_DIR=$4 INFER_DTYPE=float32 MODEL_SIZE=4b bash LlamaFactory/merge_lora.sh
-}
-stage sft "[[ -f $MODELS/sft/config.json ]]" lora_sft "$OUT/sft_perception" mgsd_perception "$MODELS/sft_lora" \
-  "$MODELS/sft" "$MODELS/base" "$SFT_OVERRIDES"
+# 5. perception SFT (full fine-tuning: the toy's vision tower is random and LoRA does not learn it; see the config)
+perception_config=LlamaFactory/configs/toy_perception_full.yaml
+stage sft "[[ -f $MODELS/sft/config.json ]]" full_sft "$perception_config" "$MODELS/base" "$OUT/sft_perception" \
+  mgsd_perception,mgsd_symbolic_plan "$MODELS/sft" "$SFT_OVERRIDES"
 evaluate perception_sft "$MODELS/sft" "planning perception"
 
 # 6. OPCD: student = the perception-SFT model (and, as an ablation, the base), teacher = the toy base
@@ -184,8 +192,8 @@ stage opcd_no_perception "[[ -f $MODELS/opcd_no_perception/config.json ]]" opcd 
   "$MODELS/opcd_no_perception_run" "$MODELS/opcd_no_perception" toy_opcd_no_perception
 evaluate opcd_no_perception "$MODELS/opcd_no_perception" "planning perception"
 plan_steps=$(( (PLAN_SAMPLES + OPCD_BATCH - 1) / OPCD_BATCH ))
-stage plan_sft "[[ -f $MODELS/plan_sft/config.json ]]" lora_sft "$OUT/sft_plan" mgsd_plan "$MODELS/plan_sft_lora" \
-  "$MODELS/plan_sft" "$MODELS/sft" "$SFT_OVERRIDES max_steps=$plan_steps per_device_train_batch_size=$OPCD_BATCH"
+stage plan_sft "[[ -f $MODELS/plan_sft/config.json ]]" full_sft "$perception_config" "$MODELS/sft" "$OUT/sft_plan" \
+  mgsd_plan "$MODELS/plan_sft" "$SFT_OVERRIDES max_steps=$plan_steps per_device_train_batch_size=$OPCD_BATCH"
 evaluate plan_sft "$MODELS/plan_sft" "planning perception"
 
 # 8. the report: every run, both OPCD training curves, the toy table and summary.json
