@@ -5,8 +5,8 @@
 #   image: the stand-in for a pretrained Instruct model) -> base evaluation (planning from the image vs from the
 #   symbolic state: the modality gap; perception) -> perception SFT (LLaMA-Factory; full fine-tuning with the text
 #   plan records replayed, see LlamaFactory/configs/toy_perception_full.yaml for why) -> OPCD from the SFT model
-#   with the toy base as the frozen text teacher (the single-process trainer; TRAINER=verl for verl) + FSDP merge -> ablations: OPCD from
-#   the base (no perception SFT), plan SFT on images from the SFT model with as many samples as OPCD rolled out ->
+#   with the toy base as the frozen text teacher (the single-process trainer; TRAINER=verl for verl) + merge ->
+#   ablations: OPCD from the base (no perception SFT), plan SFT on images from the SFT model with as many samples as OPCD rolled out ->
 #   every model served by evaluate/serve_vllm.sh (vLLM's CPU build) and evaluated on the test split (greedy) ->
 #   runs/toy/report/ (toy.md with the toy table, summary.json, plots, training curves, mgsd report's report).
 #

@@ -136,8 +136,8 @@ def plot(rows: dict[str, dict], path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     bars = ax.bar(range(len(names)), values, yerr=list(zip(*errs)) if errs else None, capsize=4,
                   color=[colours.get(n, "#bbbbbb") for n in names], edgecolor="black", linewidth=0.6)
-    for bar, v in zip(bars, values):
-        ax.text(bar.get_x() + bar.get_width() / 2, v + 1, f"{v:.1f}", ha="center", va="bottom", fontsize=9)
+    for bar, v, (_, up) in zip(bars, values, errs):  # above the interval, so the error bar's cap does not cross it
+        ax.text(bar.get_x() + bar.get_width() / 2, v + up + 1, f"{v:.1f}", ha="center", va="bottom", fontsize=9)
     if "base_symbolic" in rows:
         sym = 100 * rows["base_symbolic"]["all_tasks_macro_success"]
         ax.axhline(sym, color="#c62828", linestyle="--", linewidth=1.2)
