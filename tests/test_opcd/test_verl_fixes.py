@@ -1,0 +1,98 @@
+"""mgsd_opcd.verl_fixes: verl 0.9.1 crashed on batches whose sequences all have one length (mRoPE position ids
+packed with the wrong ragged dimension). Unit checks on verl's own packing and transport, then verl's trainer
+through the launcher on a batch built to have equal lengths (one task level, one-token responses): without the
+fix that run dies in ``apply_rotary_pos_emb`` at the first log-prob pass (checked by removing the import)."""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def packed_batch(lengths, prompt=2):
+    """verl's no-padding batch (``left_right_2_no_padding``) of sequences of the given lengths, as a Ray
+    worker receives it (pickled), and the position ids each sample had."""
+    from tensordict import TensorDict
+    from verl.workers.utils.padding import left_right_2_no_padding
+
+    width = max(lengths)
+    mask = torch.zeros(len(lengths), width, dtype=torch.long)
+    for i, n in enumerate(lengths):
+        mask[i, width - n:] = 1  # verl's left-padded prompt + response
+    pos = torch.arange(width).expand(len(lengths), 4, width) + 1000 * torch.arange(len(lengths))[:, None, None]
+    pos = pos * torch.tensor([1, 2, 3, 4])[None, :, None]  # four different rope rows
+    td = TensorDict({"input_ids": torch.ones_like(mask), "attention_mask": mask,
+                     "response_mask": torch.ones(len(lengths), width - prompt), "position_ids": pos.clone()},
+                    batch_size=[len(lengths)])
+    td = pickle.loads(pickle.dumps(left_right_2_no_padding(td)))
+    return td, [pos[i][:, mask[i].bool()] for i in range(len(lengths))]
+
+
+@pytest.mark.parametrize("lengths", [(7, 7, 7), (7, 9, 6), (7,), (4, 4)])
+def test_worker_gets_tokens_ragged_for_any_lengths(lengths):
+    import verl.workers.engine.base as engine_base
+    import verl.workers.engine_workers as engine_workers
+
+    import mgsd_opcd.verl_fixes  # noqa: F401
+
+    td, expected = packed_batch(lengths)
+    for module in (engine_workers, engine_base):  # the names verl's workers call before a forward
+        module.maybe_fix_3d_position_ids(td)
+        pos = td["position_ids"]
+        assert pos.values().shape == (4, sum(lengths))  # what the FSDP engine feeds the model as (4, 1, nnz)
+        assert torch.equal(pos.values(), torch.cat(expected, dim=1))
+        assert pos.offsets().diff().tolist() == list(lengths)
+        assert all(torch.equal(a, b) for a, b in zip(pos.unbind(), expected))
+
+
+def test_verls_own_packing_is_wrong_for_equal_lengths():
+    """The bug the fix exists for (if verl fixes it, this fails: then drop mgsd_opcd.verl_fixes)."""
+    from verl.utils.tensordict_utils import maybe_fix_3d_position_ids
+
+    td, _ = packed_batch((7, 7, 7))
+    maybe_fix_3d_position_ids(td)
+    assert td["position_ids"].values().shape == (12, 7)
+
+
+def test_unknown_layout_is_refused():
+    from mgsd_opcd.verl_fixes import canonical_position_ids
+
+    tokens_first = torch.nested.as_nested_tensor([torch.zeros(5, 3), torch.zeros(2, 3)], layout=torch.jagged)
+    with pytest.raises(ValueError, match="position_ids"):
+        canonical_position_ids(tokens_first)
+
+
+def test_verl_trainer_runs_a_batch_of_equal_lengths(tiny_model, tmp_path):
+    from task_envs.dataset.generate import GenerateSpec, build_dataset
+    from task_envs.exporters.verl import export_verl
+
+    levels = {"frozenlake": (3,)}  # one prompt length: a fixed text around one image of one size
+    data, _ = build_dataset(GenerateSpec(tuple(levels), levels, 8, "train", 3), tmp_path / "train", progress=False)
+    (tmp_path / "data").mkdir()
+    export_verl([str(data)], tmp_path / "data" / "train.parquet")
+    out = tmp_path / "run"
+    env = {**os.environ, "MGSD_OPCD_PYTHON": sys.executable, "TRAINER": "verl", "MODEL_SIZE": "tiny",
+           "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model), "DATA_DIR": str(tmp_path / "data"),
+           "VAL_DIR": str(tmp_path / "data"), "OUTPUT_DIR": str(out),
+           "OPCD_OVERRIDES": "trainer.total_training_steps=1 data.train_batch_size=4 "
+                             "actor_rollout_ref.actor.ppo_mini_batch_size=4 data.max_response_length=1 "
+                             "actor_rollout_ref.rollout.max_model_len=1025 trainer.val_before_train=false "
+                             "trainer.test_freq=-1 trainer.save_freq=-1"}
+    proc = subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    step = {}
+    for line in (out / "metrics.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        step.update(row["data"] if row["step"] == 1 else {})
+    # the case itself: every prompt and every response of the batch had one length
+    assert step["prompt_length/min"] == step["prompt_length/max"]
+    assert step["response_length/min"] == step["response_length/max"] == 1
+    assert "actor/distillation/loss" in step and "actor/grad_norm" in step  # the update ran
