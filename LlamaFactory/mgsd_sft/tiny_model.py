@@ -156,10 +156,10 @@ def build(out: Path | str, force: bool = False, recipe: str = "tiny") -> Path:
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     image_processor = Qwen2VLImageProcessorPil(patch_size=16, merge_size=2, temporal_patch_size=2,
-                                            min_pixels=RECIPE["image"]["min_pixels"], max_pixels=RECIPE["image"]["max_pixels"],
+                                            min_pixels=spec["image"]["min_pixels"], max_pixels=spec["image"]["max_pixels"],
                                             image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
     image_processor.save_pretrained(tmp)
-    save_processor_config(tmp)
+    save_processor_config(tmp, spec["image"])
     marker_tmp = tmp / "mgsd_tiny.json"
     marker_tmp.write_text(json.dumps(spec, indent=1) + "\n")
     if out.exists():
@@ -168,12 +168,12 @@ def build(out: Path | str, force: bool = False, recipe: str = "tiny") -> Path:
     return out
 
 
-def save_processor_config(folder: Path) -> None:
+def save_processor_config(folder: Path, image: dict = RECIPE["image"]) -> None:
     """processor_config.json / video preprocessor config so that AutoProcessor builds a Qwen3VLProcessor."""
     (folder / "processor_config.json").write_text(json.dumps({"processor_class": "Qwen3VLProcessor"}, indent=1) + "\n")
     video = {"video_processor_type": "Qwen3VLVideoProcessor", "patch_size": 16, "merge_size": 2,
              "temporal_patch_size": 2, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
-             "size": {"shortest_edge": RECIPE["image"]["min_pixels"], "longest_edge": RECIPE["image"]["max_pixels"]}}
+             "size": {"shortest_edge": image["min_pixels"], "longest_edge": image["max_pixels"]}}
     (folder / "video_preprocessor_config.json").write_text(json.dumps(video, indent=1) + "\n")
     (folder / "chat_template.jinja").write_text(CHAT_TEMPLATE)
 
