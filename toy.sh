@@ -5,12 +5,13 @@
 #   image: the stand-in for a pretrained Instruct model) -> base evaluation (planning from the image vs from the
 #   symbolic state: the modality gap; perception) -> perception SFT (LLaMA-Factory; full fine-tuning with the text
 #   plan records replayed, see LlamaFactory/configs/toy_perception_full.yaml for why) -> OPCD from the SFT model
-#   with the toy base as the frozen text teacher (the single-process trainer; TRAINER=verl for verl) + merge ->
+#   with the toy base as the frozen text teacher (verl's trainer on its CPU backend; TRAINER=single for the
+#   single-process trainer) + merge ->
 #   ablations: OPCD from the base (no perception SFT), plan SFT on images from the SFT model with as many samples as OPCD rolled out ->
 #   every model served by evaluate/serve_vllm.sh (vLLM's CPU build) and evaluated on the test split (greedy) ->
 #   runs/toy/report/ (toy.md with the toy table, summary.json, plots, training curves, mgsd report's report).
 #
-#   make toy                 # about 20 minutes on 2 CPU cores with the environments in place (measured: 1,189 s)
+#   make toy                 # about 35 minutes on 2 CPU cores with the environments in place (measured: see the report)
 #   SEED=1 RUNS=runs/toy_seed1 OUT=data/toy_seed1 MODELS_DIR=models/toy_seed1 make toy   # another seed
 #
 # Overrides (defaults in brackets):
@@ -22,8 +23,7 @@
 #   TEXT_SFT_OVERRIDES  LLaMA-Factory overrides of the toy base's text SFT (configs/toy_symbolic_plan_full.yaml) [none]
 #   SFT_OVERRIDES  overrides of the perception SFT (configs/toy_perception_full.yaml: full fine-tuning; why there) [none]
 #   OPCD_STEPS [48]  OPCD_BATCH [16]  OPCD_LR [1e-4]: both OPCD runs; OPCD_OVERRIDES replaces the settings built from them
-#   TRAINER        OPCD trainer: single | verl [single]. verl (CPU backend) crashed on this workload at step 17 of 48
-#                  (RuntimeError in Qwen3-VL's rotary embedding inside compute_log_prob: 2080 vs 64); not yet fixed
+#   TRAINER        OPCD trainer: verl | single [verl]
 #   EVAL_MAX_TOKENS  [256]
 #   TOY_SERVER     vllm (evaluate/serve_vllm.sh) | llamafactory (evaluate/serve_llamafactory.sh) [vllm]
 #   FORCE=1        redo every stage; a plain rerun reuses finished stages
@@ -44,7 +44,7 @@ TOY_MODEL=models/toy-qwen3-vl
 TEXT_SFT_OVERRIDES=${TEXT_SFT_OVERRIDES:-}
 SFT_OVERRIDES=${SFT_OVERRIDES:-}
 OPCD_STEPS=${OPCD_STEPS:-48}; OPCD_BATCH=${OPCD_BATCH:-16}; OPCD_LR=${OPCD_LR:-1e-4}
-TRAINER=${TRAINER:-single}
+TRAINER=${TRAINER:-verl}
 case "$TRAINER" in
   verl) OPCD_OVERRIDES=${OPCD_OVERRIDES:-"trainer.total_training_steps=$OPCD_STEPS data.train_batch_size=$OPCD_BATCH actor_rollout_ref.actor.ppo_mini_batch_size=$OPCD_BATCH actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=$OPCD_BATCH actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=$OPCD_BATCH actor_rollout_ref.actor.optim.lr=$OPCD_LR trainer.test_freq=$OPCD_STEPS trainer.save_freq=$OPCD_STEPS data.seed=$SEED"} ;;
   single) OPCD_OVERRIDES=${OPCD_OVERRIDES:-"max_steps=$OPCD_STEPS batch_size=$OPCD_BATCH micro_batch_size=$OPCD_BATCH lr=$OPCD_LR val_batch_size=40 val_freq=$OPCD_STEPS save_freq=$OPCD_STEPS seed=$SEED"} ;;
