@@ -19,6 +19,8 @@ import importlib
 
 import torch
 
+from . import VERL_VERSION
+
 #: Modules of verl 0.9.1 that imported ``maybe_fix_3d_position_ids`` by name and call it before a forward.
 CALLERS = ("verl.workers.engine_workers", "verl.workers.engine.base", "verl.workers.engine_workers_tinker")
 
@@ -49,6 +51,10 @@ def normalize_3d_position_ids(data) -> None:
 
 def install() -> None:
     """Point verl's callers of ``maybe_fix_3d_position_ids`` at :func:`normalize_3d_position_ids` (idempotent)."""
+    import verl
+
+    if verl.__version__ != VERL_VERSION:
+        raise RuntimeError(f"mgsd_opcd.verl_fixes was written for verl {VERL_VERSION}, found {verl.__version__}")
     for name in CALLERS:
         module = importlib.import_module(name)
         if not hasattr(module, "maybe_fix_3d_position_ids"):

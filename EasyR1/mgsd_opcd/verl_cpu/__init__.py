@@ -18,8 +18,7 @@ import importlib
 import sys
 import types
 
-#: The verl version these touches were written against (requirements/opcd.txt pins it exactly).
-VERL_VERSION = "0.9.1"
+from .. import VERL_VERSION  # the verl version these touches were written against
 
 _installed = False
 
