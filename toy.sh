@@ -26,7 +26,8 @@
 #   TRAINER        OPCD trainer: verl | single [verl]
 #   EVAL_MAX_TOKENS  [256]
 #   TOY_SERVER     vllm (evaluate/serve_vllm.sh) | llamafactory (evaluate/serve_llamafactory.sh) [vllm]
-#   FORCE=1        redo every stage; a plain rerun reuses finished stages
+#   FORCE=1        redo every stage; a plain rerun reuses a finished stage only when it ran with the same settings
+#                  (config files by content) after the same runs of the stages it reads; otherwise it redoes it
 #   PUBLISH=1      also copy the report into evaluate/toy_report/ and rewrite README.md's toy-results section
 # Every stage logs to RUNS/logs/<stage>.log; the report is RUNS/report/report.md.
 set -euo pipefail
@@ -57,34 +58,18 @@ mkdir -p "$LOGS"
 t0=$(date +%s)
 echo "toy: SEED=$SEED OUT=$OUT RUNS=$RUNS MODELS=$MODELS TRAINER=$TRAINER TOY_SERVER=$TOY_SERVER FORCE=$FORCE"
 
-# stage NAME DONE_TEST COMMAND...: runs COMMAND (logged) unless DONE_TEST holds and FORCE is off.
-stage() {
-  local name=$1 done_test=$2; shift 2
-  if [[ "$FORCE" != 1 ]] && eval "$done_test"; then echo "[$name] done before; reused (FORCE=1 redoes it)"; return; fi
-  local start=$(date +%s)
-  echo "[$name] running (log: $LOGS/$name.log)"
-  set +e
-  ( set -e; "$@" ) > "$LOGS/$name.log" 2>&1
-  local status=$?
-  set -e
-  if [[ $status != 0 ]]; then
-    echo "[$name] FAILED; the end of $LOGS/$name.log:" >&2; tail -n 25 "$LOGS/$name.log" >&2; exit 1
-  fi
-  echo "[$name] ok in $(( $(date +%s) - start )) s"
-  echo "$name $(( $(date +%s) - start ))" >> "$LOGS/stage_seconds.txt"
-}
+source requirements/stages.sh  # stage NAME DEPS SETTINGS DONE_TEST COMMAND...: see there
 
 EVAL_PY=$(bash requirements/setup_env.sh eval)
 SFT_PY=$(bash requirements/setup_env.sh sft)
 MGSD="$(dirname "$EVAL_PY")/mgsd"
-force_flag=$([[ "$FORCE" == 1 ]] && echo --force || true)
 # Plan SFT sees as many image-plan samples as OPCD rolls out (steps x batch), once each.
 PLAN_SAMPLES=$(( OPCD_STEPS * OPCD_BATCH ))
 PLAN_PER_LEVEL=$(( (PLAN_SAMPLES + 5) / 6 ))
 
 # 1. data: train (two folders: MiniBehaviour 4 has few instances), val, test; the exports of every stage
 data() {
-  local g=("$MGSD" data generate --seed "$SEED" --quiet $force_flag)
+  local g=("$MGSD" data generate --seed "$SEED" --quiet --force)
   "${g[@]}" --split train --per-level "$TRAIN_PER_LEVEL" --tasks frozenlake,maze,minibehaviour \
     --levels frozenlake=3,4 --levels maze=3,4 --levels minibehaviour=5 --out "$OUT/train"
   "${g[@]}" --split train --per-level "$MB4_TRAIN" --tasks minibehaviour --levels minibehaviour=4 --out "$OUT/train_mb4"
@@ -108,10 +93,13 @@ for name, entry in extra.items():
 atomic_write_json(sys.argv[1], info)
 PY
 }
-stage data "[[ -f $OUT/opcd/val.parquet ]] && grep -q mgsd_symbolic_plan $OUT/sft_perception/dataset_info.json" data
+stage data "" "$SEED $TRAIN_PER_LEVEL $VAL_PER_LEVEL $TEST_PER_LEVEL" \
+  "[[ -f $OUT/opcd/val.parquet ]] && grep -q mgsd_symbolic_plan $OUT/sft_perception/dataset_info.json" data
 
-# 2. the toy model (random weights, its own tokenizer; cached by recipe)
-stage toy_model "[[ -f $TOY_MODEL/config.json ]]" "$SFT_PY" -m mgsd_sft.tiny_model --recipe toy --out "$TOY_MODEL"
+# 2. the toy model (random weights, its own tokenizer); redone when tiny_model.py changes, which rebuilds the folder
+# only when its recipe did (mgsd_tiny.json, which the base reads: the later stages follow the recipe, not the file)
+stage toy_model "" LlamaFactory/mgsd_sft/tiny_model.py "[[ -f $TOY_MODEL/mgsd_tiny.json ]]" \
+  "$SFT_PY" -m mgsd_sft.tiny_model --recipe toy --out "$TOY_MODEL"
 
 # LLaMA-Factory through the perception-SFT launcher (MODEL_SIZE=4b picks nothing but names; CONFIG and DATASET
 # choose the recipe and the export). RESUME=0: a stage that runs starts over.
@@ -129,13 +117,17 @@ full_sft() {  # CONFIG MODEL DATA_DIR DATASET EXPORT OVERRIDES
 }
 
 # 3. the toy base: text-only planning SFT (full fine-tuning, the loss on prompt and plan)
-stage base "[[ -f $MODELS/base/config.json ]]" full_sft LlamaFactory/configs/toy_symbolic_plan_full.yaml "$TOY_MODEL" \
+text_config=LlamaFactory/configs/toy_symbolic_plan_full.yaml
+stage base data "$TOY_MODEL/mgsd_tiny.json $text_config $TEXT_SFT_OVERRIDES $SEED" \
+  "[[ -f $MODELS/base/config.json ]]" full_sft $text_config "$TOY_MODEL" \
   "$OUT/sft_symbolic_plan" mgsd_symbolic_plan "$MODELS/base" "$TEXT_SFT_OVERRIDES"
 
 # Evaluation: serve one model (evaluate/serve_vllm.sh, vLLM's CPU build here; TOY_SERVER=llamafactory for
-# evaluate/serve_llamafactory.sh), run evaluate/run_ckpt_eval.sh on the test split (greedy), stop the server.
+# evaluate/serve_llamafactory.sh), run evaluate/run_ckpt_eval.sh on the test split (greedy) into a fresh
+# RUNS/LABEL (or resuming an interrupted evaluation of the same model and settings), stop the server.
 serve_and_eval() {  # LABEL MODEL_PATH PORT PIPELINES
   local label=$1 model=$2 port=$3 pipelines=$4 server urls_file="$LOGS/vllm_$1/base_urls.txt" urls=
+  [[ "$STAGE_RESUME" == 1 ]] || rm -rf "$RUNS/$label"
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
     echo "error: port $port is already in use (a server left over?); free it or set TOY_PORT" >&2; return 1
   fi
@@ -160,20 +152,21 @@ serve_and_eval() {  # LABEL MODEL_PATH PORT PIPELINES
     CONCURRENCY=16 TEMPERATURE=0.0 EVAL_ARGS="--seed $SEED" MGSD_EVAL_PYTHON=$EVAL_PY bash evaluate/run_ckpt_eval.sh
 }
 port=${TOY_PORT:-8865}
-evaluate() {  # LABEL MODEL_PATH PIPELINES
-  [[ "$FORCE" == 1 ]] && rm -rf "$RUNS/$1"
-  stage "eval_$1" "[[ -f $RUNS/$1/report/report.md ]]" serve_and_eval "$1" "$2" "$port" "$3"
+evaluate() {  # LABEL MODEL_PATH PIPELINES MODEL_STAGE
+  stage "eval_$1" "data $4" "$3 $EVAL_MAX_TOKENS $TOY_SERVER $SEED" "[[ -f $RUNS/$1/report/report.md ]]" \
+    serve_and_eval "$1" "$2" "$port" "$3"
   port=$(( port + 10 ))
 }
 
 # 4. the base: planning from the image and from the symbolic state (the modality gap), perception
-evaluate base "$MODELS/base" "modality-gap perception"
+evaluate base "$MODELS/base" "modality-gap perception" base
 
 # 5. perception SFT (full fine-tuning: the toy's vision tower is random and LoRA does not learn it; see the config)
 perception_config=LlamaFactory/configs/toy_perception_full.yaml
-stage sft "[[ -f $MODELS/sft/config.json ]]" full_sft "$perception_config" "$MODELS/base" "$OUT/sft_perception" \
+stage sft "data base" "$perception_config $SFT_OVERRIDES $SEED" \
+  "[[ -f $MODELS/sft/config.json ]]" full_sft "$perception_config" "$MODELS/base" "$OUT/sft_perception" \
   mgsd_perception,mgsd_symbolic_plan "$MODELS/sft" "$SFT_OVERRIDES"
-evaluate perception_sft "$MODELS/sft" "planning perception"
+evaluate perception_sft "$MODELS/sft" "planning perception" sft
 
 # 6. OPCD: student = the perception-SFT model (and, as an ablation, the base), teacher = the toy base
 opcd() {  # STUDENT RUN_DIR EXPORT_DIR NAME
@@ -185,17 +178,21 @@ opcd() {  # STUDENT RUN_DIR EXPORT_DIR NAME
   step=$("$EVAL_PY" -c "import json,sys; t=json.load(open(sys.argv[1])); print(t['last_global_step'])" "$2/checkpoint_tracker.json")
   MODEL_PATH=$1 EXPORT_DIR=$3 bash EasyR1/merge_checkpoint.sh "$2/global_step_$step"
 }
-stage opcd "[[ -f $MODELS/opcd/config.json ]]" opcd "$MODELS/sft" "$MODELS/opcd_run" "$MODELS/opcd" toy_opcd
-evaluate opcd "$MODELS/opcd" "planning perception"
+opcd_configs=(EasyR1/configs/{opcd_recipe,opcd_qwen3vl_tiny,device/cpu,opcd_single_process}.yaml)
+opcd_settings="$TRAINER $OPCD_OVERRIDES ${opcd_configs[*]}"
+stage opcd "data sft base" "$opcd_settings" "[[ -f $MODELS/opcd/config.json ]]" \
+  opcd "$MODELS/sft" "$MODELS/opcd_run" "$MODELS/opcd" toy_opcd
+evaluate opcd "$MODELS/opcd" "planning perception" opcd
 
 # 7. ablations: OPCD without perception SFT; plan SFT on images (the plan export, OPCD's sample count, one epoch)
-stage opcd_no_perception "[[ -f $MODELS/opcd_no_perception/config.json ]]" opcd "$MODELS/base" \
+stage opcd_no_perception "data base" "$opcd_settings" "[[ -f $MODELS/opcd_no_perception/config.json ]]" opcd "$MODELS/base" \
   "$MODELS/opcd_no_perception_run" "$MODELS/opcd_no_perception" toy_opcd_no_perception
-evaluate opcd_no_perception "$MODELS/opcd_no_perception" "planning perception"
+evaluate opcd_no_perception "$MODELS/opcd_no_perception" "planning perception" opcd_no_perception
 plan_steps=$(( (PLAN_SAMPLES + OPCD_BATCH - 1) / OPCD_BATCH ))
-stage plan_sft "[[ -f $MODELS/plan_sft/config.json ]]" full_sft "$perception_config" "$MODELS/sft" "$OUT/sft_plan" \
-  mgsd_plan "$MODELS/plan_sft" "$SFT_OVERRIDES max_steps=$plan_steps per_device_train_batch_size=$OPCD_BATCH"
-evaluate plan_sft "$MODELS/plan_sft" "planning perception"
+plan_overrides="$SFT_OVERRIDES max_steps=$plan_steps per_device_train_batch_size=$OPCD_BATCH"
+stage plan_sft "data sft" "$perception_config $plan_overrides $SEED" "[[ -f $MODELS/plan_sft/config.json ]]" \
+  full_sft "$perception_config" "$MODELS/sft" "$OUT/sft_plan" mgsd_plan "$MODELS/plan_sft" "$plan_overrides"
+evaluate plan_sft "$MODELS/plan_sft" "planning perception" plan_sft
 
 # 8. the report: every run, both OPCD training curves, the toy table and summary.json
 report() {
@@ -206,7 +203,7 @@ report() {
     --command "SEED=$SEED TRAINER=$TRAINER make toy" --stage-seconds "$LOGS/stage_seconds.txt" \
     ${PUBLISH:+--publish evaluate/toy_report --readme README.md}
 }
-FORCE=1 stage report false report
+stage report "" "" false report
 echo
 sed -n '/^## Toy table/,/^$/p;/^| row /,/^$/p' "$RUNS/report/toy.md"
 echo "toy finished in $(( $(date +%s) - t0 )) s"
