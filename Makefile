@@ -1,5 +1,5 @@
 # The two commands a new user runs, and the benchmarks. Each target creates the environment it needs.
-.PHONY: quickstart toy test bench clean
+.PHONY: quickstart toy toy-seeds test bench clean
 
 quickstart:
 	bash quickstart.sh
@@ -8,6 +8,10 @@ quickstart:
 toy:
 	bash toy.sh
 
+# The toy experiment for seeds 0 1 2 (SEEDS=...) and the table over seeds (toy_seeds.sh), in runs/toy_seeds/.
+toy-seeds:
+	bash toy_seeds.sh
+
 test:
 	bash tests/run.sh
 
@@ -15,4 +19,4 @@ bench:
 	PY=$$(bash requirements/setup_env.sh eval) && $$PY benchmarks/bench_task_envs.py
 
 clean:
-	rm -rf .venvs data/quickstart runs/quickstart models/quickstart data/toy runs/toy models/toy models/toy-qwen3-vl
+	rm -rf .venvs data/quickstart runs/quickstart models/quickstart data/toy* runs/toy* models/toy*

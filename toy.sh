@@ -12,7 +12,8 @@
 #   runs/toy/report/ (toy.md with the toy table, summary.json, plots, training curves, mgsd report's report).
 #
 #   make toy                 # about 35 minutes on 2 CPU cores with the environments in place (measured: see the report)
-#   SEED=1 RUNS=runs/toy_seed1 OUT=data/toy_seed1 MODELS_DIR=models/toy_seed1 make toy   # another seed
+#   SEED=1 RUNS=runs/toy1 OUT=data/toy1 MODELS_DIR=models/toy1 make toy   # another seed
+#   make toy-seeds           # seeds 0 1 2 this way, then the table over seeds (toy_seeds.sh)
 #
 # Overrides (defaults in brackets):
 #   SEED           data generation and every training seed [0]
@@ -194,13 +195,17 @@ stage plan_sft "data sft" "$perception_config $plan_overrides $SEED" "[[ -f $MOD
   full_sft "$perception_config" "$MODELS/sft" "$OUT/sft_plan" mgsd_plan "$MODELS/plan_sft" "$plan_overrides"
 evaluate plan_sft "$MODELS/plan_sft" "planning perception" plan_sft
 
-# 8. the report: every run, both OPCD training curves, the toy table and summary.json
+# 8. the report: every run, both OPCD training curves, the toy table and summary.json, with a fingerprint of every
+# setting but the seed (mgsd_eval.toy_seeds sets side by side only runs that share it)
+settings_key=$(stage_key "" "$TRAIN_PER_LEVEL $VAL_PER_LEVEL $TEST_PER_LEVEL $TOY_MODEL/mgsd_tiny.json $text_config \
+  $TEXT_SFT_OVERRIDES $perception_config $SFT_OVERRIDES $TRAINER ${OPCD_OVERRIDES//seed=$SEED/seed=SEED} \
+  ${opcd_configs[*]} $EVAL_MAX_TOKENS $TOY_SERVER" | sha256sum | cut -c1-16)
 report() {
   local runs=("$RUNS/base/modality-gap" "$RUNS/base/perception")
   for label in perception_sft opcd opcd_no_perception plan_sft; do runs+=("$RUNS/$label/planning" "$RUNS/$label/perception"); done
   "$MGSD" report "${runs[@]}" --training "$MODELS/opcd_run" "$MODELS/opcd_no_perception_run" --out "$RUNS/report"
   "$EVAL_PY" -m mgsd_eval.toy_report --runs "$RUNS" --out "$RUNS/report" --seed "$SEED" \
-    --command "SEED=$SEED TRAINER=$TRAINER make toy" --stage-seconds "$LOGS/stage_seconds.txt" \
+    --command "SEED=$SEED TRAINER=$TRAINER make toy" --settings-key "$settings_key" --stage-seconds "$LOGS/stage_seconds.txt" \
     ${PUBLISH:+--publish evaluate/toy_report --readme README.md}
 }
 stage report "" "" false report

@@ -1,6 +1,7 @@
 """The toy table of ``make toy`` (toy.sh): one row per model and input, from the report ``mgsd report`` wrote.
 
     python -m mgsd_eval.toy_report --runs runs/toy --out runs/toy/report [--seed 0 --command "make toy"]
+        [--settings-key KEY]
         [--publish evaluate/toy_report --readme README.md]
 
 Reads ``OUT/report.json`` (the rows of ``mgsd report``, with their 95% intervals: Wilson per cell, a stratified
@@ -154,7 +155,7 @@ def plot(rows: dict[str, dict], path: Path) -> bool:
 
 
 def write_toy_report(runs: Path, out: Path, seed: int | None = None, command: str | None = None,
-                     stage_seconds: Path | None = None) -> dict:
+                     stage_seconds: Path | None = None, settings_key: str | None = None) -> dict:
     report_path = out / "report.json"
     if not report_path.is_file():
         raise TaskError(f"{report_path}: not found (run mgsd report over the toy runs first)")
@@ -176,7 +177,7 @@ def write_toy_report(runs: Path, out: Path, seed: int | None = None, command: st
                "gap_closed_pct": closed, "opcd_minus_perception_sft": delta,
                "base_modality_gap": (rows["base_symbolic"]["all_tasks_macro_success"] - rows["base_visual"]["all_tasks_macro_success"]
                                      if "base_symbolic" in rows and "base_visual" in rows else None),
-               "training": report.get("training", []), "seed": seed, "command": command,
+               "training": report.get("training", []), "seed": seed, "command": command, "settings_key": settings_key,
                "stage_seconds": seconds, "paper_macro_success_pct": {k: {"base": a, "mgsd": b} for k, (a, b) in PAPER.items()},
                "intervals": report.get("intervals")}
     atomic_write_json(out / "summary.json", summary)
@@ -251,6 +252,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="folder holding report.json; toy.md, summary.json, toy_macro.png go there (default: RUNS/report)")
     parser.add_argument("--seed", type=int, help="the seed of the run, recorded")
     parser.add_argument("--command", help="the command that produced the runs, recorded")
+    parser.add_argument("--settings-key", help="a fingerprint of every setting but the seed (toy.sh's), recorded: "
+                        "mgsd_eval.toy_seeds puts only runs with the same one side by side")
     parser.add_argument("--stage-seconds", help="file of 'stage seconds' lines (toy.sh's logs/stage_seconds.txt)")
     parser.add_argument("--publish", help="also copy the report's files into this folder (e.g. evaluate/toy_report)")
     parser.add_argument("--readme", help="with --publish: rewrite this README's toy-results section from toy.md")
@@ -258,7 +261,7 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else Path(args.runs) / "report"
     try:
         summary = write_toy_report(Path(args.runs), out, args.seed, args.command,
-                                   Path(args.stage_seconds) if args.stage_seconds else None)
+                                   Path(args.stage_seconds) if args.stage_seconds else None, args.settings_key)
         if args.publish:
             publish(out, Path(args.publish), Path(args.readme) if args.readme else None)
     except TaskError as exc:

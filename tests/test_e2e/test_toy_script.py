@@ -21,3 +21,12 @@ def test_bad_setting_is_one_line_and_writes_nothing(tmp_path, name, value, messa
     assert done.returncode == 2
     assert done.stderr.strip() == message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_toy_seeds_refuses_a_bad_seed_before_any_run(tmp_path):
+    env = {**os.environ, "SEEDS": "0 one 2"}
+    done = subprocess.run(["bash", str(ROOT / "toy_seeds.sh")], env=env, capture_output=True, text=True, cwd=tmp_path,
+                          timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: SEEDS must be non-negative integers, got 'one'"
+    assert done.stdout == ""
