@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -90,7 +91,8 @@ def seeds_md(table: dict) -> str:
     minutes = ", ".join(f"{t / 60:.0f}" for t in table["total_seconds"])
     return "\n".join([
         f"All-task macro planning success in % on each seed's test split (greedy), {len(seeds)} seeds of "
-        f"`{table['command']}` (settings key {table['settings_key']}); sd is the sample standard deviation over seeds.", "",
+        f"`SEED=<seed> {re.sub(r'SEED=[0-9]+ *', '', table['command'] or 'make toy')}` (settings key "
+        f"{table['settings_key']}); sd is the sample standard deviation over seeds.", "",
         *lines, "", f"Time per seed (minutes, the stages that ran): {minutes}."])
 
 
