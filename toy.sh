@@ -195,10 +195,11 @@ stage plan_sft "data sft" "$perception_config $plan_overrides $SEED" "[[ -f $MOD
   full_sft "$perception_config" "$MODELS/sft" "$OUT/sft_plan" mgsd_plan "$MODELS/plan_sft" "$plan_overrides"
 evaluate plan_sft "$MODELS/plan_sft" "planning perception" plan_sft
 
-# 8. the report: every run, both OPCD training curves, the toy table and summary.json, with a fingerprint of every
-# setting but the seed (mgsd_eval.toy_seeds sets side by side only runs that share it)
+# 8. the report: every run, both OPCD training curves, the toy table and summary.json, with a fingerprint of the
+# settings of every stage above but the seed (mgsd_eval.toy_seeds sets side by side only runs that share it;
+# plan_overrides holds SFT_OVERRIDES)
 settings_key=$(stage_key "" "$TRAIN_PER_LEVEL $VAL_PER_LEVEL $TEST_PER_LEVEL $TOY_MODEL/mgsd_tiny.json $text_config \
-  $TEXT_SFT_OVERRIDES $perception_config $SFT_OVERRIDES $TRAINER ${OPCD_OVERRIDES//seed=$SEED/seed=SEED} \
+  $TEXT_SFT_OVERRIDES $perception_config $plan_overrides $TRAINER ${OPCD_OVERRIDES//seed=$SEED/seed=SEED} \
   ${opcd_configs[*]} $EVAL_MAX_TOKENS $TOY_SERVER" | sha256sum | cut -c1-16)
 report() {
   local runs=("$RUNS/base/modality-gap" "$RUNS/base/perception")

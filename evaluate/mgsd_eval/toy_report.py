@@ -218,6 +218,20 @@ def write_toy_report(runs: Path, out: Path, seed: int | None = None, command: st
 README_START, README_END = "<!-- toy-results:start -->", "<!-- toy-results:end -->"
 
 
+def check_readme_section(readme: Path, start: str, end: str) -> str:
+    """``readme``'s text, which must hold exactly one ``start`` and one ``end`` marker line."""
+    text = readme.read_text()
+    if text.count(start) != 1 or text.count(end) != 1:
+        raise TaskError(f"{readme}: needs exactly one {start} and one {end} line")
+    return text
+
+
+def rewrite_readme_section(readme: Path, text: str, start: str, end: str, body: str) -> None:
+    """Write ``text`` (``readme``'s, checked) back with what lies between the markers replaced by ``body``."""
+    head, rest = text.split(start, 1)
+    atomic_write_text(readme, f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}")
+
+
 def publish(out: Path, dest: Path, readme: Path | None = None) -> None:
     """Copy the toy report's files from ``out`` into ``dest`` (committed next to the code) and, with ``readme``,
     replace the text between its toy-results markers by toy.md's table section, images pointing into ``dest``."""
@@ -227,9 +241,7 @@ def publish(out: Path, dest: Path, readme: Path | None = None) -> None:
     missing = [n for n in names[:3] if not (out / n).is_file()]
     if missing:
         raise TaskError(f"{out}: {', '.join(missing)} missing (write the toy report first)")
-    text = readme.read_text() if readme else None
-    if text is not None and (text.count(README_START) != 1 or text.count(README_END) != 1):
-        raise TaskError(f"{readme}: needs exactly one {README_START} and one {README_END} line")
+    text = check_readme_section(readme, README_START, README_END) if readme else None
     dest.mkdir(parents=True, exist_ok=True)
     for name in names:
         if (out / name).is_file():
@@ -240,10 +252,7 @@ def publish(out: Path, dest: Path, readme: Path | None = None) -> None:
     rel = dest.resolve().relative_to(readme.resolve().parent)
     body = body.replace("](toy_macro.png)", f"]({rel}/toy_macro.png)").replace("`training_curves.png`",
                                                                               f"`{rel}/training_curves.png`")
-    body = body.replace("\n## ", "\n#### ")
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    atomic_write_text(readme, f"{head}{README_START}\n{body.strip()}\n{README_END}{tail}")
+    rewrite_readme_section(readme, text, README_START, README_END, body.replace("\n## ", "\n#### "))
 
 
 def main(argv=None) -> int:

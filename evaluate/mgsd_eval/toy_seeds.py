@@ -25,7 +25,7 @@ from pathlib import Path
 from task_envs.errors import TaskError
 from task_envs.io_utils import atomic_write_json, atomic_write_text
 
-from .toy_report import ROWS
+from .toy_report import ROWS, _pct, check_readme_section, rewrite_readme_section
 
 README_START, README_END = "<!-- toy-seeds:start -->", "<!-- toy-seeds:end -->"
 
@@ -70,24 +70,20 @@ def seed_table(roots: list[Path]) -> dict:
             "total_seconds": [sum((s.get("stage_seconds") or {}).values()) for s in summaries]}
 
 
-def _pct(value: float | None, scale: float = 100.0) -> str:
-    return "-" if value is None else f"{scale * value:.1f}"
-
-
 def seeds_md(table: dict) -> str:
     seeds = table["seeds"]
     head = ["row", *(f"seed {s}" for s in seeds), "mean", "sd"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
 
-    def line(name: str, spread: dict, scale: float = 100.0) -> str:
-        cells = [name, *(_pct(v, scale) for v in spread["values"]), f"**{_pct(spread['mean'], scale)}**",
-                 _pct(spread["sd"], scale)]
-        return "| " + " | ".join(cells) + " |"
+    def line(name: str, spread: dict, unit: float = 1.0) -> str:  # unit: 100 for figures already in %
+        cells = [_pct(None if v is None else v / unit) for v in (*spread["values"], spread["mean"], spread["sd"])]
+        cells[-2] = f"**{cells[-2]}**"
+        return "| " + " | ".join([name, *cells]) + " |"
 
     for name, spread in table["all_tasks_macro_success"].items():
         lines.append(line(f"`{name}`", spread))
     lines.append(line("OPCD minus perception SFT (points)", table["opcd_minus_perception_sft"]))
-    lines.append(line("OPCD: modality gap closed (%)", table["opcd_gap_closed_pct"], scale=1.0))
+    lines.append(line("OPCD: modality gap closed (%)", table["opcd_gap_closed_pct"], unit=100.0))
     minutes = ", ".join(f"{t / 60:.0f}" for t in table["total_seconds"])
     return "\n".join([
         f"All-task macro planning success in % on each seed's test split (greedy), {len(seeds)} seeds of "
@@ -99,14 +95,11 @@ def seeds_md(table: dict) -> str:
 def write_seed_report(roots: list[Path], out: Path, readme: Path | None = None) -> dict:
     table = seed_table(roots)
     md = seeds_md(table)
-    text = readme.read_text() if readme else None
-    if text is not None and (text.count(README_START) != 1 or text.count(README_END) != 1):
-        raise TaskError(f"{readme}: needs exactly one {README_START} and one {README_END} line")
+    text = check_readme_section(readme, README_START, README_END) if readme else None
     atomic_write_json(out / "seeds.json", table)
     atomic_write_text(out / "seeds.md", "# Toy-scale MGSD over seeds\n\n" + md + "\n")
     if text is not None:
-        head, rest = text.split(README_START, 1)
-        atomic_write_text(readme, f"{head}{README_START}\n{md}\n{README_END}{rest.split(README_END, 1)[1]}")
+        rewrite_readme_section(readme, text, README_START, README_END, md)
     return table
 
 
