@@ -3,14 +3,15 @@
 # text teacher that reads the symbolic state.
 #
 #   MODEL_SIZE=4b bash EasyR1/train_opcd.sh                  # verl + vLLM on one 8-GPU node (upstream's scale)
-#   MODEL_SIZE=tiny bash EasyR1/train_opcd.sh                # verl on a CPU (mgsd_opcd.verl_cpu), the tiny model
+#   MODEL_SIZE=tiny bash EasyR1/train_opcd.sh                # verl + vLLM's CPU build on a CPU, the tiny model
 #   TRAINER=single MODEL_PATH=... bash EasyR1/train_opcd.sh  # single-process trainer: one GPU or a CPU
 #
 # Environment overrides (defaults in brackets):
 #   MODEL_SIZE          4b | 8b | tiny [4b]: picks EasyR1/configs/opcd_qwen3vl_<size>.yaml (verl)
 #   TRAINER             verl | single [single on a machine with exactly one GPU, else verl]
 #   DEVICE              cuda | cpu [cpu when no GPU is visible]: cpu runs verl with the CPU overlay
-#                       (configs/device/cpu.yaml: CPU platform, transformers rollout and teacher servers)
+#                       (configs/device/cpu.yaml: CPU platform; vLLM's CPU build as rollout and teacher)
+#   VLLM_CPU_KVCACHE_SPACE  DEVICE=cpu: GiB of KV cache per vLLM server (rollout, teacher) [1]
 #   MODEL_PATH          student init, the merged perception-SFT model [models/ckpts/Qwen3-VL-<SIZE>-Perception-SFT;
 #                       tiny: models/tiny-qwen3-vl]
 #   TEACHER_MODEL_PATH  frozen teacher [models/Qwen3-VL-<SIZE>-Instruct; tiny: models/tiny-qwen3-vl]; any model
@@ -88,6 +89,7 @@ if [[ "${DRY_RUN:-0}" != 1 ]]; then
   [[ -f "$DATA_DIR/train.parquet" ]] || { echo "error: $DATA_DIR/train.parquet not found (run EasyR1/prepare_opcd_data.sh)" >&2; exit 2; }
 fi
 PY=${MGSD_OPCD_PYTHON:-$(bash requirements/setup_env.sh opcd)}
+[[ "$DEVICE" != cuda || "$gpus" -eq 0 ]] || require_cuda_driver "$PY"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
 for l in ${LOGGER//,/ }; do  # before any model loads: a missing logger is one line, not a crash minutes in
   case "$l" in swanlab|wandb) ;; *) echo "error: LOGGER: unknown logger '$l' (swanlab, wandb)" >&2; exit 2 ;; esac
@@ -119,9 +121,11 @@ sets=("data.train_files=$DATA_DIR/train.parquet" "data.val_files=${val_file:-$DA
 modules=mgsd_opcd.verl_plugin
 if [[ "$DEVICE" == cpu ]]; then
   modules=mgsd_opcd.verl_cpu,$modules
-  export VERL_PLATFORM=cpu OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+  # without VLLM_CPU_KVCACHE_SPACE vLLM's CPU worker sizes its KV cache as gpu_memory_utilization of the RAM
+  export VERL_PLATFORM=cpu OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
   sets=("+device=cpu" "${sets[@]}" "ray_kwargs.ray_init.num_gpus=$(( TRAINER_GPUS + TEACHER_GPUS ))"
-        "+ray_kwargs.ray_init.runtime_env.env_vars.VERL_PLATFORM=cpu")
+        "+ray_kwargs.ray_init.runtime_env.env_vars.VERL_PLATFORM=cpu"
+        "+ray_kwargs.ray_init.runtime_env.env_vars.VLLM_CPU_KVCACHE_SPACE='$VLLM_CPU_KVCACHE_SPACE'")
 fi
 export VERL_USE_EXTERNAL_MODULES=$modules
 sets+=("+ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES='$modules'")
@@ -134,5 +138,5 @@ echo "  resolved config: $OUTPUT_DIR/resolved_verl_config.yaml" >&2
 # verl's file logger truncates its file on start: keep a resumed run's earlier rows under a dated name.
 [[ ! -f "$OUTPUT_DIR/metrics.jsonl" ]] || mv "$OUTPUT_DIR/metrics.jsonl" "$OUTPUT_DIR/metrics.$(date +%Y%m%d-%H%M%S).jsonl"
 export VLLM_USE_V1=1 WANDB_MODE=${WANDB_MODE:-offline} VERL_FILE_LOGGER_PATH=$OUTPUT_DIR/metrics.jsonl
-exec "$PY" -m verl.trainer.main_ppo --config-path "$here/configs" --config-name "opcd_qwen3vl_$MODEL_SIZE" \
+run_then_free_shm "$PY" -m verl.trainer.main_ppo --config-path "$here/configs" --config-name "opcd_qwen3vl_$MODEL_SIZE" \
   "hydra.run.dir=$OUTPUT_DIR/hydra/$(date +%Y%m%d-%H%M%S)" "${sets[@]}"

@@ -1,9 +1,12 @@
-"""verl's OPCD trainer on its CPU backend vs the single-process trainer, on the same tiny workload.
+"""verl's OPCD trainer with vLLM's CPU build as its rollout and teacher vs the single-process trainer, on the
+same tiny workload.
 
 Both run through ``EasyR1/train_opcd.sh`` (the launcher users run) on the same data, model, batch, response
 length and step count, without validation. Printed side by side: start-up (wall time before the first
 step), median seconds per step, samples/s, and peak resident memory of the whole process tree (verl runs
-Ray, TransferQueue and three model copies: actor, rollout server, teacher server).
+Ray, TransferQueue, the FSDP actor and two vLLM servers: rollout and teacher). verl's first step includes
+the first weight sync into vLLM. The transformers stand-in server verl used on a CPU before vLLM (removed)
+took 4-5 s per later step on this workload's shape, against vLLM's 2.8-2.9 s (shared/reference/frameworks.md).
 
     .venvs/opcd/bin/python benchmarks/bench_opcd_trainers.py [--steps 4] [--batch 4] [--response 48]
 """
@@ -112,7 +115,7 @@ def main() -> int:
 
     print(f"OPCD trainers on CPU ({psutil.cpu_count()} cores), tiny Qwen3-VL, batch {args.batch}, "
           f"{args.response} response tokens, {args.steps} steps (median step after the first), no validation")
-    print(f"{'':<16}{'single':>12}{'verl (CPU)':>12}{'verl/single':>13}")
+    print(f"{'':<16}{'single':>12}{'verl+vLLM':>12}{'verl/single':>13}")
     for key, label, fmt in [("startup_s", "start-up s", "{:.1f}"), ("s_per_step", "s/step", "{:.2f}"),
                             ("samples_per_s", "samples/s", "{:.2f}"), ("peak_rss_gib", "peak RSS GiB", "{:.2f}")]:
         a, b = results["single"][key], results["verl"][key]

@@ -18,6 +18,11 @@
 #   # mgsd-uninstall: A B ...  packages removed after the install if present (CUDA builds that break a CPU stack)
 #   # mgsd-compat: MODULE      the compatibility step installed as a .pth hook where torchvision cannot import
 #                              [mgsd_sft.cpu_compat for a torch environment]
+#   # mgsd-local: DIR          a package folder of this repository installed after the set (--no-deps,
+#                              --no-build-isolation); its files count as inputs
+# NAME-gpu.txt, where it exists, replaces NAME.txt on GPU machines (MGSD_TORCH=cuda): a complete lock too (the
+# opcd one pins its own CUDA torch); with MGSD_TORCH_PIP_ARGS set, the torch, torchvision and torchaudio it pins
+# are reinstalled from those arguments (another CUDA's index) at the same versions.
 # On CPU, where every torchvision/torchaudio wheel on PyPI is a CUDA build that cannot import, those two stay
 # out and the compatibility step runs at the start of every Python process of the environment instead.
 # The environment is rebuilt when its own inputs change: its requirements file(s) and the files they include
@@ -39,11 +44,15 @@ fi
 venv="${MGSD_VENVS:-$repo/.venvs}/$name"
 py="$venv/bin/python"
 gpu_req="$repo/requirements/$name-gpu.txt"
+torch_kind=${MGSD_TORCH:-$(nvidia-smi -L >/dev/null 2>&1 && echo cuda || echo cpu)}
+[[ "$(sed -n 's/^# mgsd-torch: *//p' "$req")" == cpu ]] && torch_kind=cpu
+# The file installed: the GPU lock where there is one and torch is CUDA.
+[[ "$torch_kind" == cuda && -f "$gpu_req" ]] && req=$gpu_req
 # marker KEY: the value of the "# mgsd-KEY:" line of the requirements file (empty when absent).
 marker() { sed -n "s/^# mgsd-$1: *//p" "$req" | head -n 1; }
 needs_torch=$([[ "$(marker needs)" == *torch* ]] && echo 1 || echo 0)
-torch_kind=${MGSD_TORCH:-$(nvidia-smi -L >/dev/null 2>&1 && echo cuda || echo cpu)}
-[[ "$(marker torch)" == cpu ]] && torch_kind=cpu
+local_pkg=$(marker local | cut -d' ' -f1)
+[[ -z "$local_pkg" || -f "$repo/$local_pkg/pyproject.toml" ]] || { echo "setup_env.sh: $req names mgsd-local $local_pkg, but $repo/$local_pkg/pyproject.toml does not exist" >&2; exit 2; }
 compat=$(marker compat); [[ -n "$compat" || $needs_torch == 0 ]] || compat=mgsd_sft.cpu_compat
 compat_file=${compat:+$repo/LlamaFactory/${compat//.//}.py}
 [[ -z "$compat_file" || -f "$compat_file" ]] || { echo "setup_env.sh: $req names mgsd-compat $compat, but $compat_file does not exist" >&2; exit 2; }
@@ -58,7 +67,8 @@ inputs() {
 stamp="$venv/.mgsd-stamp"
 current() {
   want=$( (cat $(inputs "$req") "$repo/requirements/constraints-cpu.txt" "$repo/pyproject.toml" ${compat_file:+"$compat_file"}
-           [[ ! -f "$gpu_req" ]] || cat "$gpu_req"; echo "$torch_kind") | sha256sum | cut -d' ' -f1)
+           [[ -z "$local_pkg" ]] || find "$repo/$local_pkg" -type f -not -path '*.egg-info*' -not -path '*/build/*' | sort | xargs cat
+           echo "$torch_kind ${MGSD_TORCH_PIP_ARGS:-}") | sha256sum | cut -d' ' -f1)
   [[ -x "$py" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]
 }
 if current; then echo "$py"; exit 0; fi
@@ -73,12 +83,7 @@ echo "setup_env.sh: preparing environment '$name' in $venv" >&2
 "${MGSD_BASE_PYTHON:-python3}" -m venv "$venv" >&2
 pip_install() { "$py" -m pip install --quiet --disable-pip-version-check "$@" >&2; }
 rm -f "$venv"/lib/python*/site-packages/mgsd_*compat.pth
-use_gpu_req=$([[ "$torch_kind" == cuda && -f "$gpu_req" ]] && echo 1 || echo 0)
-if [[ $use_gpu_req == 1 ]]; then
-  # A GPU stack that pins its own torch (verl[vllm]): let pip resolve it.
-  echo "setup_env.sh: installing $gpu_req (resolved with dependencies)" >&2
-  pip_install -r "$gpu_req"
-elif [[ $needs_torch == 1 ]]; then
+if [[ $needs_torch == 1 ]]; then
   echo "setup_env.sh: installing torch ($torch_kind)" >&2
   if [[ "$torch_kind" == cuda ]]; then
     pip_install ${MGSD_TORCH_PIP_ARGS:-} torch==2.13.0 torchvision==0.28.0 torchaudio==2.11.0
@@ -86,7 +91,19 @@ elif [[ $needs_torch == 1 ]]; then
     pip_install ${MGSD_TORCH_PIP_ARGS:-} -c "$repo/requirements/constraints-cpu.txt" torch
   fi
 fi
-[[ $use_gpu_req == 1 ]] || pip_install --no-deps -r "$req"
+echo "setup_env.sh: installing $req ($(grep -c '^[A-Za-z].*==' "$req") pins, --no-deps)" >&2
+pip_install --no-deps -r "$req"
+torch_pin=$(sed -n 's/^torch==\([^ ]*\).*/\1/p' "$req")
+if [[ -n "$torch_pin" && "$torch_kind" == cuda && -n "${MGSD_TORCH_PIP_ARGS:-}" ]]; then
+  # The lock's torch is built for CUDA 13; another CUDA's build of the same versions comes from the user's index.
+  pins=$(grep -E '^(torch|torchvision|torchaudio)==' "$req" | cut -d' ' -f1 | tr '\n' ' ')
+  echo "setup_env.sh: reinstalling $pins from MGSD_TORCH_PIP_ARGS" >&2
+  # shellcheck disable=SC2086
+  pip_install --force-reinstall --no-deps $MGSD_TORCH_PIP_ARGS $pins
+  # shellcheck disable=SC2086
+  pip_install $MGSD_TORCH_PIP_ARGS $pins   # that build's own CUDA libraries
+fi
+[[ -z "$local_pkg" ]] || pip_install --no-deps --no-build-isolation "$repo/$local_pkg"
 if [[ -n "$uninstall" ]]; then
   # shellcheck disable=SC2086
   "$py" -m pip uninstall --quiet -y $uninstall >&2 2>/dev/null || true

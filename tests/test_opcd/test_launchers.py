@@ -133,3 +133,26 @@ def test_missing_paths_fail_early(tmp_path):
     assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope'} is not a Hugging Face model folder (no config.json)"
     proc = run("merge_checkpoint.sh", {}, str(tmp_path))
     assert proc.returncode == 2 and "neither a verl FSDP checkpoint" in proc.stderr
+
+
+@pytest.mark.parametrize("driver,ok", [("570.86.15", False), ("580.65.06", True)])
+def test_gpu_driver_too_old_for_cuda_13_is_refused_with_one_line(tmp_path, driver, ok):
+    """On a GPU machine the launcher reads the CUDA its environment's torch was built for (the opcd lock's
+    torch 2.11.0: CUDA 13) and refuses a driver that cannot run it, saying what to do. nvidia-smi is faked."""
+    import torch
+
+    assert torch.version.cuda.startswith("13.")  # this environment is the lock's
+    smi = tmp_path / "bin" / "nvidia-smi"
+    smi.parent.mkdir()
+    smi.write_text(f"#!/bin/sh\ncase \"$*\" in *-L*) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)' ;;\n"
+                   f"  *driver_version*) echo '{driver}' ;; esac\n")
+    smi.chmod(0o755)
+    proc = run("train_opcd.sh", {"PATH": f"{smi.parent}:{os.environ['PATH']}", "TRAINER": "verl", "DRY_RUN": "1"})
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "DEVICE=cuda" in proc.stderr
+    else:
+        assert proc.returncode == 2
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: NVIDIA driver {driver} cannot run CUDA 13.0")
+        assert "needs driver >= 580" in last and "MGSD_TORCH_PIP_ARGS=" in last

@@ -112,7 +112,8 @@ def test_single_process_opcd_learns(gap, tmp_path):
 
 
 def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path):
-    """verl's real trainer through the launcher a GPU user runs, on the CPU backend: OPCD steps with the teacher
+    """verl's real trainer through the launcher a GPU user runs, with verl's vLLM rollout and vLLM teacher on
+    vLLM's CPU build: OPCD steps with the teacher
     reading the symbolic state, validation with the macro keys before and after, an FSDP2 checkpoint and its
     tracker, swanlab offline, then merge_checkpoint.sh (the merged folder loads offline and generates from a
     task image), and the merged student has learned."""
@@ -127,9 +128,17 @@ def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path):
                              f"actor_rollout_ref.rollout.max_model_len={1024 + RESPONSE} "
                              f"actor_rollout_ref.actor.optim.lr=3e-5 trainer.save_freq={STEPS} trainer.test_freq={STEPS} "
                              "trainer.total_epochs=2"}
+    shm_before = set(os.listdir("/dev/shm"))
     proc = run_launcher(env)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "TRAINER=verl" in proc.stderr and "DEVICE=cpu" in proc.stderr  # detected: no GPU here
+    # vLLM's ring buffers of the servers Ray killed are removed by the launcher
+    assert not {f for f in set(os.listdir("/dev/shm")) - shm_before if f.startswith("psm_")}
+    import yaml
+
+    resolved = yaml.safe_load((out / "resolved_verl_config.yaml").read_text())  # verl's vLLM rollout and teacher
+    assert resolved["actor_rollout_ref"]["rollout"]["name"] == "vllm"
+    assert resolved["distillation"]["teacher_models"]["teacher_model"]["inference"]["name"] == "vllm"
     by_step = {}
     for line in (out / "metrics.jsonl").read_text().splitlines():
         row = json.loads(line)
@@ -141,10 +150,11 @@ def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path):
     for step in range(1, STEPS + 1):
         metrics = by_step[step]
         assert math.isfinite(metrics["actor/distillation/loss"]) and metrics["actor/distillation/abs_loss"] > 0
-        # the actor's packed (remove-padding, sdpa; bf16 mixed precision) probabilities agree with the rollout
-        # server's unpacked fp32 ones: attention leaking across packed sequences would break this
+        # the actor's packed (remove-padding, sdpa; bf16 mixed precision) probabilities agree with those of the
+        # vLLM server that sampled: vLLM starts from dummy weights, so this holds only if every sync reached it
+        # (and attention leaking across packed sequences would break it too)
         assert metrics["training/rollout_probs_diff_mean"] < 0.01
-        assert metrics["training/rollout_actor_probs_pearson_corr"] > 0.999
+        assert metrics["training/rollout_actor_probs_pearson_corr"] >= 0.99, (step, metrics)
     tracker = json.loads((out / "checkpoint_tracker.json").read_text())
     assert tracker["best_global_step"] == STEPS and (out / f"global_step_{STEPS}" / "actor" / "fsdp_config.json").is_file()
     assert not (ROOT / "outputs").exists() and not (ROOT / "mgsd_opcd").exists()  # nothing left in the cwd

@@ -1,22 +1,20 @@
-"""verl 0.9.1 on a machine without a GPU: the CPU platform, a transformers rollout/teacher server, and the
-few adjustments verl needs there. For tests and laptops; the GPU recipe runs verl with vLLM unchanged.
+"""verl 0.9.1 on a machine without a GPU: the CPU platform and the few adjustments verl needs there. The
+rollout and the teacher are verl's own vLLM servers on vLLM's CPU build (``configs/device/cpu.yaml``; the one
+touch vLLM itself needs is :mod:`mgsd_opcd.vllm_cpu`). For tests and laptops: a smaller run of the GPU code.
 
 Loaded before verl resolves its platform, in every process of the run (the driver and each Ray worker),
 through verl's own hook: ``VERL_USE_EXTERNAL_MODULES=mgsd_opcd.verl_cpu`` (``EasyR1/train_opcd.sh`` sets it
 with ``VERL_PLATFORM=cpu``). Importing this package calls :func:`install`, which is idempotent.
 
-Where verl has a public extension point it is used: ``PlatformRegistry.register`` (platform),
-``RolloutReplicaRegistry.register`` (rollout replica), ``VERL_ENGINE_DEVICE`` (engine choice). Where it has
-none, the touch is in :func:`install` alone, with the reason beside it; verl stays pinned to ``0.9.1`` and
-``tests/test_opcd/test_verl_cpu.py`` checks each touch.
+Where verl has a public extension point it is used: ``PlatformRegistry.register`` (platform) and
+``VERL_ENGINE_DEVICE`` (engine choice). Where it has none, the touch is in :func:`install` alone, with the
+reason beside it; verl stays pinned to ``0.9.1`` and ``tests/test_opcd/test_verl_cpu.py`` checks each touch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sys
-import types
 
 from .. import VERL_VERSION  # the verl version these touches were written against
 
@@ -24,7 +22,7 @@ _installed = False
 
 
 def install() -> None:
-    """Register the CPU platform and the ``hf`` rollout with verl; apply the CPU adjustments."""
+    """Register the CPU platform with verl and apply the CPU adjustments."""
     global _installed
     if _installed:
         return
@@ -35,25 +33,14 @@ def install() -> None:
 
     # First: registers "cpu" with PlatformRegistry before anything below can resolve the platform.
     from . import platform as cpu_platform
-    from verl.workers.rollout import base as rollout_base
-    from verl.workers.rollout.replica import RolloutReplicaRegistry
-
-    from .rollout import ROLLOUT_NAME, HFReplica
 
     if verl.__version__ != VERL_VERSION:
         raise RuntimeError(f"mgsd_opcd.verl_cpu was written for verl {VERL_VERSION}, found {verl.__version__}")
-
-    RolloutReplicaRegistry.register(ROLLOUT_NAME, lambda: HFReplica)
-    # Private: the trainer-side adapter is looked up in this dict by (name, mode), and verl has no
-    # registration function for it.
-    rollout_base._ROLLOUT_REGISTRY[(ROLLOUT_NAME, "async")] = "mgsd_opcd.verl_cpu.rollout.HFServerAdapter"
-
     if cpu_platform.selected():
         # verl registers its FSDP engines for the "cuda" and "npu" devices only; they run on the CPU as they
         # are, so pick them through verl's own override.
         os.environ.setdefault("VERL_ENGINE_DEVICE", "cuda")
         _gloo_process_group()
-    _import_without_torchvision("qwen_vl_utils")
     _installed = True
     deferred()
 
@@ -61,8 +48,7 @@ def install() -> None:
 def _import_verl_first():
     """Import verl with its extensions held back when this package is imported before verl.
 
-    That happens in a fresh Ray worker that unpickles the rollout server's class: this package's import
-    then imports verl, whose ``__init__`` imports ``VERL_USE_EXTERNAL_MODULES`` and the ``verl.plugins``
+    That happens in a fresh Ray worker that unpickles a class of this package: its import then imports verl, whose ``__init__`` imports ``VERL_USE_EXTERNAL_MODULES`` and the ``verl.plugins``
     entry points, and those need the platform registered below. They are imported afterwards instead,
     as verl would (a failed entry point is logged, a failed module raises). Returns that step."""
     import logging
@@ -109,38 +95,6 @@ def _gloo_process_group() -> None:
 
     fn = distributed.initialize_global_process_group_ray
     fn.__defaults__ = (None, "gloo")
-
-
-def _import_without_torchvision(name: str) -> None:
-    """Import ``name`` where torchvision cannot import (CPU environments: every torchvision wheel on PyPI
-    is a CUDA build). ``qwen_vl_utils`` imports torchvision at module level but uses it for video only;
-    a stand-in is present during that import alone, so nothing else (transformers) believes torchvision
-    is installed."""
-    if name in sys.modules:
-        return
-    try:
-        import torchvision  # noqa: F401
-    except Exception:
-        pass
-    else:
-        importlib.import_module(name)
-        return
-    stub = types.ModuleType("torchvision")
-    stub.__version__ = "0.0.0+mgsd-stub"
-    stub.io = types.ModuleType("torchvision.io")
-    stub.transforms = types.ModuleType("torchvision.transforms")
-    stub.transforms.InterpolationMode = types.SimpleNamespace(BICUBIC="bicubic", BILINEAR="bilinear")
-    saved = {k: sys.modules.get(k) for k in ("torchvision", "torchvision.io", "torchvision.transforms")}
-    sys.modules.update({"torchvision": stub, "torchvision.io": stub.io, "torchvision.transforms": stub.transforms})
-    try:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                sys.modules.pop(key, None)
-            else:
-                sys.modules[key] = value
 
 
 install()
