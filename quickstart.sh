@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole MGSD pipeline with the stage launchers a GPU user runs, at toy scale by default:
-#   data (train/val/test) -> tiny Qwen3-VL -> perception SFT (LLaMA-Factory) + LoRA merge -> OPCD (verl's trainer,
-#   on its CPU backend where there is no GPU; teacher = the base model) + checkpoint merge -> serve base, SFT and OPCD models in turn and run
+#   data (train/val/test) -> tiny Qwen3-VL -> perception SFT (LLaMA-Factory) + LoRA merge -> OPCD (verl's trainer with
+#   its vLLM rollout and teacher, vLLM's CPU build where there is no GPU; teacher = the base model) + checkpoint merge
+#   -> serve base, SFT and OPCD models in turn and run
 #   planning, perception and modality-gap evaluation -> report (tables and plots) and a summary.
 #
 #   make quickstart                     # CPU, tiny model, a few minutes

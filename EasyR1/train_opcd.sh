@@ -24,6 +24,8 @@
 #   NNODES              nodes of the Ray cluster (verl): start `ray start --head` on one node and
 #                       `ray start --address=<head>:6379` on the others, then run this on the head [1]
 #   TEACHER_REFERENCE_PLAN  1 lets the teacher read an optimal plan [1]
+#   CHECKPOINT_CONTENTS verl: what each checkpoint holds, comma-separated [model,optimizer,extra]; `model` alone
+#                       saves ~2/3 of the disk (4B: ~18 instead of ~53 GB each) but cannot be resumed from
 #   LOGGER              extra loggers: swanlab and/or wandb, comma-separated [none]; they read their own
 #                       SWANLAB_* / WANDB_* variables (keys stay in the environment). Any of SWANLAB_PROJECT,
 #                       SWANLAB_RUN_NAME, SWANLAB_MODE turns swanlab on (as upstream); SWANLAB_MODE defaults to
@@ -117,18 +119,35 @@ sets=("data.train_files=$DATA_DIR/train.parquet" "data.val_files=${val_file:-$DA
       "mgsd_opcd.teacher_reference_plan=$plan" "trainer.default_local_dir=$OUTPUT_DIR" "trainer.logger=$loggers"
       "trainer.project_name=$PROJECT_NAME" "trainer.experiment_name=$EXPERIMENT_NAME")
 [[ -n "$val_file" ]] || sets+=("trainer.test_freq=-1" "trainer.val_before_train=false")
+[[ -z "${CHECKPOINT_CONTENTS:-}" ]] || sets+=("actor_rollout_ref.actor.checkpoint.save_contents=[$CHECKPOINT_CONTENTS]")
 # verl imports these in every process, before it resolves its platform; a failed import is an error.
 modules=mgsd_opcd.verl_plugin
+worker_vars=()
 if [[ "$DEVICE" == cpu ]]; then
   modules=mgsd_opcd.verl_cpu,$modules
   # without VLLM_CPU_KVCACHE_SPACE vLLM's CPU worker sizes its KV cache as gpu_memory_utilization of the RAM
   export VERL_PLATFORM=cpu OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
-  sets=("+device=cpu" "${sets[@]}" "ray_kwargs.ray_init.num_gpus=$(( TRAINER_GPUS + TEACHER_GPUS ))"
-        "+ray_kwargs.ray_init.runtime_env.env_vars.VERL_PLATFORM=cpu"
-        "+ray_kwargs.ray_init.runtime_env.env_vars.VLLM_CPU_KVCACHE_SPACE='$VLLM_CPU_KVCACHE_SPACE'")
+  sets=("+device=cpu" "${sets[@]}" "ray_kwargs.ray_init.num_gpus=$(( TRAINER_GPUS + TEACHER_GPUS ))")
+  worker_vars=(VERL_PLATFORM OMP_NUM_THREADS VLLM_CPU_KVCACHE_SPACE)
 fi
 export VERL_USE_EXTERNAL_MODULES=$modules
-sets+=("+ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES='$modules'")
+export WANDB_MODE=${WANDB_MODE:-offline} VERL_FILE_LOGGER_PATH=$OUTPUT_DIR/metrics.jsonl
+# Ray: without RAY_ADDRESS a single-node run starts a private instance (ray.init with no address would join
+# the latest cluster started on this machine, another job's). RAY_ADDRESS (or NNODES > 1: the cluster that
+# `ray start` runs here) joins that cluster as it is, so Ray's resources are not given.
+if [[ -n "${RAY_ADDRESS:-}" || "$NNODES" -gt 1 ]]; then
+  sets+=("+ray_kwargs.ray_init.address=${RAY_ADDRESS:-auto}" "ray_kwargs.ray_init.num_cpus=null"
+         "ray_kwargs.ray_init.num_gpus=null" "ray_kwargs.ray_init.include_dashboard=null")
+else
+  sets+=("+ray_kwargs.ray_init.address=local")
+fi
+# Workers inherit the environment of the `ray start` that made their node, not this shell's: everything this
+# launcher sets for them travels in the job's runtime_env (string values, quoted for Hydra).
+worker_vars+=(VERL_USE_EXTERNAL_MODULES HF_HUB_OFFLINE TOKENIZERS_PARALLELISM WANDB_MODE VERL_FILE_LOGGER_PATH
+              SWANLAB_MODE SWANLAB_LOG_DIR)
+for var in "${worker_vars[@]}"; do
+  [[ -z "${!var:-}" ]] || sets+=("+ray_kwargs.ray_init.runtime_env.env_vars.$var='${!var}'")
+done
 for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
 # Compose and validate with verl's own machinery first: a bad override fails here, before Ray starts.
 if [[ "${DRY_RUN:-0}" == 1 ]]; then exec "$PY" -m mgsd_opcd.verl_config --size "$MODEL_SIZE" "${sets[@]}"; fi
@@ -137,6 +156,5 @@ mkdir -p "$OUTPUT_DIR"
 echo "  resolved config: $OUTPUT_DIR/resolved_verl_config.yaml" >&2
 # verl's file logger truncates its file on start: keep a resumed run's earlier rows under a dated name.
 [[ ! -f "$OUTPUT_DIR/metrics.jsonl" ]] || mv "$OUTPUT_DIR/metrics.jsonl" "$OUTPUT_DIR/metrics.$(date +%Y%m%d-%H%M%S).jsonl"
-export VLLM_USE_V1=1 WANDB_MODE=${WANDB_MODE:-offline} VERL_FILE_LOGGER_PATH=$OUTPUT_DIR/metrics.jsonl
 run_then_free_shm "$PY" -m verl.trainer.main_ppo --config-path "$here/configs" --config-name "opcd_qwen3vl_$MODEL_SIZE" \
   "hydra.run.dir=$OUTPUT_DIR/hydra/$(date +%Y%m%d-%H%M%S)" "${sets[@]}"

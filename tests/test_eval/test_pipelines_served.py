@@ -27,7 +27,7 @@ def served_model(tmp_path_factory):
     """(base_url, served name) of the tiny model behind evaluate/serve_vllm.sh (or serve_llamafactory.sh)."""
     if SERVER not in ("vllm", "llamafactory"):
         raise ValueError(f"MGSD_TEST_SERVER must be vllm or llamafactory, got {SERVER!r}")
-    env = ({"MGSD_VLLM_PYTHON": setup_env("vllm")} if SERVER == "vllm"
+    env = ({"MGSD_OPCD_PYTHON": setup_env("opcd")} if SERVER == "vllm"
            else {"MGSD_SFT_PYTHON": setup_env("sft"), "MAX_NEW_TOKENS": "24"})
     with serve(SERVER, tiny_model(), tmp_path_factory.mktemp("server"), env=env) as (url, name, _, _):
         yield url, name

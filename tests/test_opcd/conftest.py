@@ -1,5 +1,6 @@
 """Fixtures of the opcd tests: a small generated build exported to verl parquet, and the tiny model."""
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,37 @@ def tiny_model():
     from mgsd_sft.tiny_model import build
 
     return build(ROOT / "models" / "tiny-qwen3-vl")
+
+
+@pytest.fixture
+def unrelated_ray_cluster():
+    """Another job's Ray cluster on this machine (`ray start --head` in Ray's default temp folder, the newest
+    cluster here, so a bare ``ray.init()`` would join it). Yields its address; afterwards stops only its own
+    processes, found by its session folder (``ray stop`` would stop every Ray on the machine)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import psutil
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    subprocess.run([str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}", "--num-cpus=1",
+                    "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats"],
+                   check=True, capture_output=True, env={**env, "RAY_AUTH_MODE": "disabled"}, timeout=180)
+    session = os.path.realpath("/tmp/ray/session_latest")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        mine = [p for p in psutil.process_iter(["cmdline"]) if session in " ".join(p.info["cmdline"] or [])]
+        for p in mine:
+            with contextlib.suppress(psutil.Error):
+                p.send_signal(signal.SIGTERM)
+        _, alive = psutil.wait_procs(mine, timeout=20)
+        for p in alive:
+            with contextlib.suppress(psutil.Error):
+                p.kill()

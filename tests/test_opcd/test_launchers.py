@@ -86,7 +86,8 @@ def test_merge_of_a_verl_fsdp_checkpoint(tiny_model, tmp_path):
 
 def test_verl_dry_run_is_validated_by_verl():
     proc = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "MODEL_SIZE": "8b", "DRY_RUN": "1",
-                                 "LOGGER": "swanlab", "OPCD_OVERRIDES": "trainer.total_epochs=1"})
+                                 "LOGGER": "swanlab", "OPCD_OVERRIDES": "trainer.total_epochs=1",
+                                 "CHECKPOINT_CONTENTS": "model"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     from omegaconf import OmegaConf
 
@@ -101,10 +102,15 @@ def test_verl_dry_run_is_validated_by_verl():
     assert model.override_config.attn_implementation == "sdpa" and model.use_remove_padding
     assert cfg.actor_rollout_ref.actor.strategy == "fsdp2" and cfg.actor_rollout_ref.actor.fsdp_config.strategy == "fsdp2"
     assert cfg.trainer.v1.trainer_mode == "mgsd_opcd" and cfg.trainer.max_actor_ckpt_to_keep is None
+    assert list(cfg.actor_rollout_ref.actor.checkpoint.save_contents) == ["model"]  # CHECKPOINT_CONTENTS
+    # the teacher's prompt_logprobs are computed over at most 4096 scheduled tokens at a time
+    assert cfg.distillation.teacher_models.teacher_model.inference.max_num_batched_tokens == 4096
     assert cfg.ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES == "mgsd_opcd.verl_plugin"
     bad = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "TRAINER_GPUS": "6"})
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1].startswith("mgsd_opcd: invalid verl config: AssertionError: real_train_batch_size (32)")
+    assert bad.stderr.strip().splitlines()[-1] == ("mgsd_opcd: invalid verl config: ValueError: the train batch (32 prompts "
+                                                   "x 1 responses) must divide by TRAINER_GPUS x NNODES = 6 x 1: change "
+                                                   "TRAINER_GPUS, NNODES or data.train_batch_size")
 
 
 def test_missing_logger_fails_before_training(tmp_path):

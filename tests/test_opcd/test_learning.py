@@ -111,12 +111,13 @@ def test_single_process_opcd_learns(gap, tmp_path):
     assert_learned(gap["before"], measure(out / f"global_step_{SP_STEPS}", gap["teacher"], gap["val"]))
 
 
-def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path):
+def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path, unrelated_ray_cluster):
     """verl's real trainer through the launcher a GPU user runs, with verl's vLLM rollout and vLLM teacher on
     vLLM's CPU build: OPCD steps with the teacher
     reading the symbolic state, validation with the macro keys before and after, an FSDP2 checkpoint and its
     tracker, swanlab offline, then merge_checkpoint.sh (the merged folder loads offline and generates from a
-    task image), and the merged student has learned."""
+    task image), and the merged student has learned. Another job's Ray cluster runs meanwhile: the run starts
+    its own Ray instance and never joins it."""
     import math
 
     out = tmp_path / "verl"
@@ -132,6 +133,8 @@ def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path):
     proc = run_launcher(env)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "TRAINER=verl" in proc.stderr and "DEVICE=cpu" in proc.stderr  # detected: no GPU here
+    output = proc.stdout + proc.stderr
+    assert "Started a local Ray instance" in output and unrelated_ray_cluster not in output
     # vLLM's ring buffers of the servers Ray killed are removed by the launcher
     assert not {f for f in set(os.listdir("/dev/shm")) - shm_before if f.startswith("psm_")}
     import yaml

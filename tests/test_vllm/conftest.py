@@ -1,4 +1,4 @@
-"""Fixtures of the serving tests (the `vllm` suite, run in the vllm environment): the tiny model and a test split."""
+"""Fixtures of the serving tests (the `vllm` suite, run in the opcd environment, whose vLLM serves): the tiny model and a test split."""
 
 import pytest
 
