@@ -3,7 +3,7 @@ same tiny workload.
 
 Both run through ``EasyR1/train_opcd.sh`` (the launcher users run) on the same data, model, batch, response
 length and step count, without validation. Printed side by side: start-up (wall time before the first
-step), median seconds per step, samples/s, and peak resident memory of the whole process tree (verl runs
+step), median seconds per step, samples/s, and peak memory (PSS) of the whole process tree (verl runs
 Ray, TransferQueue, the FSDP actor and two vLLM servers: rollout and teacher). verl's first step includes
 the first weight sync into vLLM. The transformers stand-in server verl used on a CPU before vLLM (removed)
 took 4-5 s per later step on this workload's shape, against vLLM's 2.8-2.9 s (shared/reference/frameworks.md).
@@ -29,12 +29,14 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Resident memory of ``proc`` and all its descendants, in bytes."""
+def tree_pss(proc: psutil.Process) -> int:
+    """Proportional set size of ``proc`` and all its descendants, in bytes: each shared page (torch's and the
+    CUDA libraries mapped by every worker, shared-memory buffers) counts once over the tree, not once per
+    process as summed RSS would."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except psutil.Error:
             pass
     return total
@@ -51,10 +53,10 @@ def run(trainer: str, env: dict, log: Path) -> dict:
         def poll():
             while proc.poll() is None:
                 try:
-                    peak[0] = max(peak[0], tree_rss(handle))
+                    peak[0] = max(peak[0], tree_pss(handle))
                 except psutil.Error:
                     pass
-                time.sleep(0.25)
+                time.sleep(1.0)
 
         watcher = threading.Thread(target=poll, daemon=True)
         watcher.start()
@@ -111,13 +113,13 @@ def main() -> int:
             raise SystemExit(f"{trainer}: expected {args.steps} steps in metrics.jsonl, found {len(steps)}")
         per_step = statistics.median(steps[1:] or steps)  # the first step warms up
         results[trainer] = {"startup_s": result["wall"] - sum(steps), "s_per_step": per_step,
-                            "samples_per_s": args.batch / per_step, "peak_rss_gib": result["peak"] / 2**30}
+                            "samples_per_s": args.batch / per_step, "peak_pss_gib": result["peak"] / 2**30}
 
     print(f"OPCD trainers on CPU ({psutil.cpu_count()} cores), tiny Qwen3-VL, batch {args.batch}, "
           f"{args.response} response tokens, {args.steps} steps (median step after the first), no validation")
     print(f"{'':<16}{'single':>12}{'verl+vLLM':>12}{'verl/single':>13}")
     for key, label, fmt in [("startup_s", "start-up s", "{:.1f}"), ("s_per_step", "s/step", "{:.2f}"),
-                            ("samples_per_s", "samples/s", "{:.2f}"), ("peak_rss_gib", "peak RSS GiB", "{:.2f}")]:
+                            ("samples_per_s", "samples/s", "{:.2f}"), ("peak_pss_gib", "peak PSS GiB", "{:.2f}")]:
         a, b = results["single"][key], results["verl"][key]
         print(f"{label:<16}{fmt.format(a):>12}{fmt.format(b):>12}{b / a:>12.2f}x")
     shutil.rmtree(work, ignore_errors=True)

