@@ -62,3 +62,9 @@ def unrelated_ray_cluster():
         for p in alive:
             with contextlib.suppress(psutil.Error):
                 p.kill()
+        # `ray stop` would also remove the file naming the newest cluster; a stale one sends a bare ray.init()
+        # to a dead address
+        current = Path("/tmp/ray/ray_current_cluster")
+        with contextlib.suppress(OSError):
+            if current.read_text().strip().endswith(f":{port}"):
+                current.unlink()

@@ -84,7 +84,7 @@ def test_opcd_agent_loop_worker_is_constructed_by_ray_and_called(tiny_cfg):
 
     from mgsd_opcd.verl_plugin import OPCDAgentLoopManager, OPCDAgentLoopWorker
 
-    ray.init(num_cpus=8, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+    ray.init(address="local", num_cpus=8, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
              runtime_env={"env_vars": CPU_ENV})
     try:
         tq.init(tiny_cfg.transfer_queue)

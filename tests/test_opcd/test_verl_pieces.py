@@ -174,7 +174,7 @@ def test_agent_loop_teacher_override(opcd_data, tiny_model):
 def test_plugin_registered_inside_a_ray_worker():
     import ray
 
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     try:
         @ray.remote(num_cpus=1)
         def probe():
