@@ -16,6 +16,13 @@
 #                       tiny: models/tiny-qwen3-vl]
 #   TEACHER_MODEL_PATH  frozen teacher [models/Qwen3-VL-<SIZE>-Instruct; tiny: models/tiny-qwen3-vl]; any model
 #                       sharing the student's tokenizer
+#   STUDENT_ADAPTER     single: the perception-SFT LoRA adapter, unmerged (e.g. models/saves/qwen3-vl-4b/perception_lora);
+#                       the student is its base + the adapter, and OPCD trains the adapter. MODEL_PATH defaults to
+#                       TEACHER_MODEL_PATH: the teacher is then the same weights with the adapter off (one copy)
+#   GPU_MEMORY_GB       GiB of one GPU to plan for [what nvidia-smi reports; none on a CPU]: the launcher prints
+#                       "estimated peak GPU memory per GPU", picks settings that fit (single: LoRA, gradient
+#                       checkpointing, chunked log-probs, smaller rollout batches; verl: FSDP offload) and refuses,
+#                       before any model loads, a run that cannot fit (mgsd_opcd/memory_plan.py)
 #   DATA_DIR            folder with train.parquet (EasyR1/prepare_opcd_data.sh) [data/opcd]
 #   VAL_DIR             folder with val.parquet [DATA_DIR]
 #   OUTPUT_DIR          checkpoints and logs [EasyR1/checkpoints/mgsd_opcd/qwen3vl<size>_<trainer>]
@@ -49,12 +56,18 @@ TRAINER=${TRAINER:-$([[ "$gpus" -eq 1 ]] && echo single || echo verl)}
 case "$TRAINER" in verl|single) ;; *) echo "error: TRAINER must be verl or single, got '$TRAINER'" >&2; exit 2 ;; esac
 DEVICE=${DEVICE:-$([[ "$gpus" -ge 1 ]] && echo cuda || echo cpu)}
 case "$DEVICE" in cuda|cpu) ;; *) echo "error: DEVICE must be cuda or cpu, got '$DEVICE'" >&2; exit 2 ;; esac
+STUDENT_ADAPTER=${STUDENT_ADAPTER:-}
+if [[ -n "$STUDENT_ADAPTER" ]]; then
+  [[ "$TRAINER" == single ]] || { echo "error: STUDENT_ADAPTER needs TRAINER=single (verl trains the merged model)" >&2; exit 2; }
+  [[ -f "$STUDENT_ADAPTER/adapter_config.json" ]] || { echo "error: STUDENT_ADAPTER: $STUDENT_ADAPTER is not a LoRA adapter folder (no adapter_config.json)" >&2; exit 2; }
+  STUDENT_ADAPTER=$(abs_path "$STUDENT_ADAPTER")
+fi
 if [[ "$MODEL_SIZE" == tiny ]]; then
   MODEL_PATH=${MODEL_PATH:-models/tiny-qwen3-vl}; TEACHER_MODEL_PATH=${TEACHER_MODEL_PATH:-models/tiny-qwen3-vl}
 else
   size_upper=$(size_upper "$MODEL_SIZE")
-  MODEL_PATH=${MODEL_PATH:-models/ckpts/Qwen3-VL-${size_upper}-Perception-SFT}
   TEACHER_MODEL_PATH=${TEACHER_MODEL_PATH:-models/Qwen3-VL-${size_upper}-Instruct}
+  MODEL_PATH=${MODEL_PATH:-$([[ -n "$STUDENT_ADAPTER" ]] && echo "$TEACHER_MODEL_PATH" || echo "models/ckpts/Qwen3-VL-${size_upper}-Perception-SFT")}
 fi
 DATA_DIR=${DATA_DIR:-data/opcd}
 VAL_DIR=${VAL_DIR:-$DATA_DIR}
@@ -84,29 +97,49 @@ echo "OPCD: TRAINER=$TRAINER MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODEL_PATH TEACH
 echo "  DATA_DIR=$DATA_DIR VAL_DIR=$VAL_DIR OUTPUT_DIR=$OUTPUT_DIR TEACHER_REFERENCE_PLAN=$TEACHER_REFERENCE_PLAN LOGGER=${LOGGER:-none}" >&2
 [[ "$TRAINER" == verl ]] && echo "  DEVICE=$DEVICE TRAINER_GPUS=$TRAINER_GPUS TEACHER_GPUS=$TEACHER_GPUS NNODES=$NNODES" >&2
 echo "  PROJECT_NAME=$PROJECT_NAME EXPERIMENT_NAME=$EXPERIMENT_NAME${SWANLAB_MODE:+ SWANLAB_MODE=$SWANLAB_MODE}" >&2
-echo "  overrides: ${OPCD_OVERRIDES:-none}" >&2
+echo "  overrides: ${OPCD_OVERRIDES:-none}${STUDENT_ADAPTER:+ STUDENT_ADAPTER=$STUDENT_ADAPTER}" >&2
+
+# The memory plan, with the system python before any environment or model: settings that fit, or a refusal.
+[[ "$DEVICE" != cuda ]] || GPU_MEMORY_GB=${GPU_MEMORY_GB:-$(gpu_memory_gb)}
+planned=()
+if [[ -n "${GPU_MEMORY_GB:-}" ]]; then
+  plan_args=(--trainer "$TRAINER" --size "$MODEL_SIZE" --model-path "$MODEL_PATH" --teacher-model-path "$TEACHER_MODEL_PATH"
+             --gpu-memory-gb "$GPU_MEMORY_GB" --actor-gpus "$(( TRAINER_GPUS * NNODES ))")
+  [[ -z "$STUDENT_ADAPTER" ]] || plan_args+=(--student-adapter "$STUDENT_ADAPTER")
+  for kv in ${OPCD_OVERRIDES:-}; do plan_args+=(--set "$kv"); done
+  plan_out=$(python3 "$here/mgsd_opcd/memory_plan.py" "${plan_args[@]}") || exit 2  # its one line is on stderr
+  echo "  ${plan_out%%$'\n'*}" >&2
+  read -r -a planned <<< "$(sed -n 's/^plan: //p' <<< "$plan_out")"
+  [[ ${#planned[@]} -eq 0 ]] || echo "  planned settings: ${planned[*]}" >&2
+fi
 
 if [[ "${DRY_RUN:-0}" != 1 ]]; then
   require_hf_model "$MODEL_PATH" "$TEACHER_MODEL_PATH"
   [[ -f "$DATA_DIR/train.parquet" ]] || { echo "error: $DATA_DIR/train.parquet not found (run EasyR1/prepare_opcd_data.sh)" >&2; exit 2; }
 fi
+for l in ${LOGGER//,/ }; do
+  case "$l" in swanlab|wandb) ;; *) echo "error: LOGGER: unknown logger '$l' (swanlab, wandb)" >&2; exit 2 ;; esac
+done
+if [[ "$TRAINER" == single ]]; then
+  sets=("model_path=$MODEL_PATH" "teacher_model_path=$TEACHER_MODEL_PATH" "train_file=$DATA_DIR/train.parquet"
+        "val_file=$val_file" "output_dir=$OUTPUT_DIR" "teacher_reference_plan=$plan"
+        "project_name=$PROJECT_NAME" "experiment_name=$EXPERIMENT_NAME" "loggers=jsonl${LOGGER:+,$LOGGER}")
+  [[ -z "$STUDENT_ADAPTER" ]] || sets+=("student_adapter=$STUDENT_ADAPTER")
+  sets+=("${planned[@]}")
+  for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
+  if [[ "${DRY_RUN:-0}" == 1 ]]; then  # needs no environment
+    printf '  %s\n' "${sets[@]}" >&2; exit 0
+  fi
+fi
 PY=${MGSD_OPCD_PYTHON:-$(bash requirements/setup_env.sh opcd)}
 [[ "$DEVICE" != cuda || "$gpus" -eq 0 ]] || require_cuda_driver "$PY"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
 for l in ${LOGGER//,/ }; do  # before any model loads: a missing logger is one line, not a crash minutes in
-  case "$l" in swanlab|wandb) ;; *) echo "error: LOGGER: unknown logger '$l' (swanlab, wandb)" >&2; exit 2 ;; esac
   [[ "${DRY_RUN:-0}" == 1 ]] || "$PY" -c "import $l" 2>/dev/null || {
     echo "error: LOGGER=$l but the $l package is not installed in $PY (pip install $l)" >&2; exit 2; }
 done
 
 if [[ "$TRAINER" == single ]]; then
-  sets=("model_path=$MODEL_PATH" "teacher_model_path=$TEACHER_MODEL_PATH" "train_file=$DATA_DIR/train.parquet"
-        "val_file=$val_file" "output_dir=$OUTPUT_DIR" "teacher_reference_plan=$plan"
-        "project_name=$PROJECT_NAME" "experiment_name=$EXPERIMENT_NAME" "loggers=jsonl${LOGGER:+,$LOGGER}")
-  for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
-  if [[ "${DRY_RUN:-0}" == 1 ]]; then
-    printf '  %s\n' "${sets[@]}" >&2; exit 0
-  fi
   exec "$PY" -m mgsd_opcd.sp_train --config "$here/configs/opcd_single_process.yaml" "${sets[@]}"
 fi
 
@@ -148,6 +181,7 @@ worker_vars+=(VERL_USE_EXTERNAL_MODULES HF_HUB_OFFLINE TOKENIZERS_PARALLELISM WA
 for var in "${worker_vars[@]}"; do
   [[ -z "${!var:-}" ]] || sets+=("+ray_kwargs.ray_init.runtime_env.env_vars.$var='${!var}'")
 done
+sets+=("${planned[@]}")
 for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
 # Compose and validate with verl's own machinery first: a bad override fails here, before Ray starts.
 if [[ "${DRY_RUN:-0}" == 1 ]]; then exec "$PY" -m mgsd_opcd.verl_config --size "$MODEL_SIZE" "${sets[@]}"; fi

@@ -96,4 +96,6 @@ echo "  resolved config: $resolved" >&2
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export NNODES NODE_RANK MASTER_ADDR MASTER_PORT NPROC_PER_NODE
 if (( NPROC_PER_NODE > 1 || NNODES > 1 )); then export FORCE_TORCHRUN=1; fi
+# llamafactory-cli starts `torchrun` by name: the environment's own, not whatever PATH holds (or nothing).
+export PATH="$(dirname "$PY"):$PATH"
 exec "$(dirname "$PY")/llamafactory-cli" train "$resolved"

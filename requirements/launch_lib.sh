@@ -9,6 +9,12 @@ size_upper() {
 # gpu_count: visible NVIDIA GPUs (0 without a driver).
 gpu_count() { (nvidia-smi -L 2>/dev/null || true) | grep -c "^GPU" || true; }
 
+# gpu_memory_gb: memory of the smallest visible NVIDIA GPU in GiB (empty without a driver).
+gpu_memory_gb() {
+  (nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits 2>/dev/null || true) |
+    awk 'NF && ($1 < min || !min) {min = $1} END {if (min) printf "%.1f\n", min / 1024}'
+}
+
 # require_hf_model PATH...: each must be a Hugging Face model folder.
 require_hf_model() {
   local path

@@ -81,7 +81,9 @@ fi
 
 echo "setup_env.sh: preparing environment '$name' in $venv" >&2
 "${MGSD_BASE_PYTHON:-python3}" -m venv "$venv" >&2
-pip_install() { "$py" -m pip install --quiet --disable-pip-version-check "$@" >&2; }
+# --no-compile: no .pyc for the tens of thousands of modules a run never imports (torch, vLLM); Python writes
+# them for the ones it imports, on first use.
+pip_install() { "$py" -m pip install --quiet --disable-pip-version-check --no-compile "$@" >&2; }
 rm -f "$venv"/lib/python*/site-packages/mgsd_*compat.pth
 if [[ $needs_torch == 1 ]]; then
   echo "setup_env.sh: installing torch ($torch_kind)" >&2

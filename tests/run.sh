@@ -12,6 +12,20 @@ declare -A paths=([eval]="tests/test_task_envs tests/test_eval" [sft]="tests/tes
 declare -A envs=([eval]=eval [sft]=sft [opcd]=opcd [e2e]=eval [install]=eval [vllm]=opcd [vlmeval]=vlmeval)
 for suite in $suites; do
   [[ -n "${paths[$suite]:-}" ]] || { echo "tests/run.sh: unknown suite '$suite' (eval, sft, opcd, e2e, install, vllm, vlmeval)" >&2; exit 2; }
+done
+# The later suites' environments build in the background while the first suite runs (downloads overlap with
+# tests); setup_env.sh serialises the builds of one environment, so each suite's own call below waits for its
+# build, and redoes it in the foreground, with its errors, if the background one failed.
+read -ra listed <<< "$suites"
+first_env=${envs[${listed[0]}]}
+declare -A later=()
+for suite in $suites; do [[ ${envs[$suite]} == "$first_env" ]] || later[${envs[$suite]}]=1; done
+mkdir -p .venvs
+for env in "${!later[@]}"; do
+  bash requirements/setup_env.sh "$env" > ".venvs/$env.background.log" 2>&1 &
+done
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+for suite in $suites; do
   PY=$(bash requirements/setup_env.sh "${envs[$suite]}")
   echo "== $suite tests (${paths[$suite]}) with $PY"
   "$PY" -m pytest -q -p no:cacheprovider ${paths[$suite]} "$@"

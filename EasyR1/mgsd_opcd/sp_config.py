@@ -19,6 +19,9 @@ class OPCDConfig:
     # Models and data
     model_path: str = ""                 #: student init (the merged perception-SFT model)
     teacher_model_path: str = ""         #: frozen text teacher (the base Instruct model by default)
+    student_adapter: str = ""            #: perception-SFT LoRA adapter on model_path (unmerged); the student is
+                                         #: model_path + this adapter, trained further. When the teacher is
+                                         #: model_path, it is the same weights with the adapter off (one copy)
     train_file: str = ""                 #: verl RL parquet (`mgsd data export verl`)
     val_file: str = ""                   #: the same format; empty: no validation
     output_dir: str = ""
@@ -29,6 +32,9 @@ class OPCDConfig:
     batch_size: int = 32                 #: prompts per rollout batch (n = 1 response each)
     mini_batch_size: int = 0             #: prompts per optimizer step; 0: = batch_size
     micro_batch_size: int = 4            #: sequences per forward/backward (gradient accumulation)
+    rollout_batch_size: int = 0          #: prompts per generate call; 0: the whole batch at once
+    logprob_chunk: int = 0               #: response positions per logits chunk; 0: all at once
+    gradient_checkpointing: bool = False #: recompute each decoder layer in the backward
     ppo_epochs: int = 1
     lr: float = 1e-6
     weight_decay: float = 1e-2
@@ -71,10 +77,19 @@ class OPCDConfig:
     def effective_mini_batch(self) -> int:
         return self.mini_batch_size or self.batch_size
 
+    @property
+    def shared_teacher(self) -> bool:
+        """The teacher is the student's base model: one copy of the weights, the adapter off for the teacher."""
+        return bool(self.student_adapter) and self.teacher_model_path == self.model_path
+
+    @property
+    def trains_adapter(self) -> bool:
+        return self.lora_rank > 0 or bool(self.student_adapter)
+
 
 _FIELDS = {f.name: f for f in dataclasses.fields(OPCDConfig)}
 _REQUIRED = ("model_path", "teacher_model_path", "train_file", "output_dir")
-_PATHS = ("model_path", "teacher_model_path", "train_file", "val_file", "output_dir")
+_PATHS = ("model_path", "teacher_model_path", "student_adapter", "train_file", "val_file", "output_dir")
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -151,10 +166,20 @@ def validate(cfg: OPCDConfig) -> None:
     for name in ("model_path", "teacher_model_path"):
         if not (Path(getattr(cfg, name)) / "config.json").is_file():
             raise ConfigError(f"setting '{name}': {getattr(cfg, name)} is not a Hugging Face model folder (no config.json)")
+    if cfg.student_adapter:
+        if not (Path(cfg.student_adapter) / "adapter_config.json").is_file():
+            raise ConfigError(f"setting 'student_adapter': {cfg.student_adapter} is not a peft adapter folder "
+                              "(no adapter_config.json)")
+        if cfg.lora_rank > 0:
+            raise ConfigError("settings 'student_adapter' and 'lora_rank' exclude each other: the student adapter "
+                              "is the one trained")
     for name in ("train_file", "val_file"):
         value = getattr(cfg, name)
         if value and not Path(value).is_file():
             raise ConfigError(f"setting '{name}': {value} not found")
+    for name in ("rollout_batch_size", "logprob_chunk"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"setting '{name}' must be 0 or more, got {getattr(cfg, name)}")
     for name in ("epochs", "batch_size", "micro_batch_size", "ppo_epochs", "max_response_length",
                  "max_prompt_length", "val_batch_size", "save_limit"):
         if getattr(cfg, name) < 1:

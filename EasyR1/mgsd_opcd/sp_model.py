@@ -128,11 +128,40 @@ def left_pad(prompts: list[list[int]], pad_id: int, device: torch.device) -> tup
     return ids.to(device), mask.to(device)
 
 
+def backbone_and_head(model):
+    """The decoder (hidden states) and the output projection of a Qwen3-VL model, bare or wrapped by peft."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return base.model, base.lm_head
+
+
+def chunked_token_logprobs(hidden: torch.Tensor, head, targets: torch.Tensor, chunk: int) -> torch.Tensor:
+    """``token_logprobs(head(hidden), targets)`` over ``chunk`` positions at a time.
+
+    The ``[B, R, vocab]`` logits (fp32 for the softmax, and again in the backward) are the largest
+    activation of a long response: 4 sequences of 2,048 tokens over Qwen3's 151,936 ids hold 5 GB per
+    copy. Chunked, only one chunk's logits exist at a time; under grad each chunk is recomputed in the
+    backward instead of kept.
+    """
+    if chunk <= 0 or chunk >= targets.shape[1]:
+        return token_logprobs(head(hidden), targets)
+    from torch.utils.checkpoint import checkpoint
+
+    def part(h, t):
+        return token_logprobs(head(h), t)
+
+    parts = []
+    for start in range(0, targets.shape[1], chunk):
+        h, t = hidden[:, start:start + chunk], targets[:, start:start + chunk]
+        parts.append(checkpoint(part, h, t, use_reentrant=False) if torch.is_grad_enabled() else part(h, t))
+    return torch.cat(parts, dim=1)
+
+
 def response_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, response_ids: torch.Tensor,
-                      response_mask: torch.Tensor, **multimodal) -> torch.Tensor:
+                      response_mask: torch.Tensor, logprob_chunk: int = 0, **multimodal) -> torch.Tensor:
     """log p(response token t | prompt, response[:t]) for every response position, shape ``[B, R]``.
 
-    Works for the student (image inputs in ``multimodal``) and the text-only teacher alike.
+    Works for the student (image inputs in ``multimodal``) and the text-only teacher alike; the logits
+    are formed ``logprob_chunk`` positions at a time (0: all at once).
     """
     input_ids = torch.cat([prompt_ids, response_ids], dim=1)
     attention_mask = torch.cat([prompt_mask, response_mask], dim=1)
@@ -140,28 +169,31 @@ def response_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor
     # Per-token side inputs of the prompt (e.g. mm_token_type_ids) extend over the response as text.
     multimodal = {k: torch.cat([v, v.new_zeros(response_ids.shape)], dim=1)
                   if torch.is_tensor(v) and v.shape == prompt_ids.shape else v for k, v in multimodal.items()}
-    out = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=width + 1, **multimodal)
-    logits = out.logits[:, -(width + 1):-1]
-    return token_logprobs(logits, response_ids)
+    backbone, head = backbone_and_head(model)
+    hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, **multimodal)[0]
+    return chunked_token_logprobs(hidden[:, -(width + 1):-1], head, response_ids, logprob_chunk)
 
 
 def multimodal_kwargs(inputs) -> dict:
     return {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
 
 
-def student_logprobs(model, processor, rows, responses, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def student_logprobs(model, processor, rows, responses, device: torch.device,
+                     logprob_chunk: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """The student's log-probs of ``responses`` given its own prompts (image included), and the response mask."""
     inputs = student_inputs(processor, rows, device)
     resp, mask = pad_responses(responses, processor.tokenizer.pad_token_id, device)
-    logp = response_logprobs(model, inputs["input_ids"], inputs["attention_mask"], resp, mask, **multimodal_kwargs(inputs))
+    logp = response_logprobs(model, inputs["input_ids"], inputs["attention_mask"], resp, mask, logprob_chunk,
+                             **multimodal_kwargs(inputs))
     return logp, mask
 
 
-def teacher_logprobs(teacher, tokenizer, rows, responses, reference_plan: bool, device: torch.device) -> torch.Tensor:
+def teacher_logprobs(teacher, tokenizer, rows, responses, reference_plan: bool, device: torch.device,
+                     logprob_chunk: int = 0) -> torch.Tensor:
     """The text teacher's log-probs of the student's ``responses`` after its own context (no image)."""
     from .teacher import teacher_messages_for, teacher_prompt_ids
 
     prompts = [teacher_prompt_ids(tokenizer, teacher_messages_for(row.extra_info, reference_plan)) for row in rows]
     ids, pmask = left_pad(prompts, tokenizer.pad_token_id, device)
     resp, rmask = pad_responses(responses, tokenizer.pad_token_id, device)
-    return response_logprobs(teacher, ids, pmask, resp, rmask)
+    return response_logprobs(teacher, ids, pmask, resp, rmask, logprob_chunk)

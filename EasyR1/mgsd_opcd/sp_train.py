@@ -119,8 +119,11 @@ class Trainer:
         if self.teacher_tokenizer.get_vocab() != self.tokenizer.get_vocab():
             raise ConfigError(f"teacher {cfg.teacher_model_path} and student {cfg.model_path} have different vocabularies; "
                               "the teacher scores the student's token ids, so they must share a tokenizer")
-        self.teacher = load_model(cfg.teacher_model_path, self.dtype, self.device, cfg.attn_implementation).eval()
-        self.teacher.requires_grad_(False)
+        # A shared teacher is the student's own base weights with the adapter switched off (_teacher_logprobs).
+        self.teacher = None if cfg.shared_teacher else \
+            load_model(cfg.teacher_model_path, self.dtype, self.device, cfg.attn_implementation).eval()
+        if self.teacher is not None:
+            self.teacher.requires_grad_(False)
         self.checkpoints = CheckpointTracker(self.out, cfg.save_limit)
         self.tracker = self.checkpoints.read()
         resume = self.tracker.get("last_global_step")
@@ -151,46 +154,56 @@ class Trainer:
     # ---- model -------------------------------------------------------------------------------------
     def _build_student(self, resume_dir: Path | None):
         cfg = self.cfg
-        if cfg.lora_rank <= 0:
+        if not cfg.trains_adapter:
             model = load_model(resume_dir or cfg.model_path, self.master_dtype, self.device, cfg.attn_implementation)
         else:
             # The frozen base stays in the compute dtype; peft keeps the adapters in float32.
             from peft import LoraConfig, PeftModel, get_peft_model
 
             model = load_model(cfg.model_path, self.dtype, self.device, cfg.attn_implementation)
-            if resume_dir is not None:
-                model = PeftModel.from_pretrained(model, resume_dir / "adapter", is_trainable=True)
+            if resume_dir is not None or cfg.student_adapter:
+                adapter = resume_dir / "adapter" if resume_dir is not None else cfg.student_adapter
+                model = PeftModel.from_pretrained(model, adapter, is_trainable=True)
             else:
                 # Adapters on the language model's linear layers only (the vision tower stays as it is).
                 target = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)" \
                     if cfg.lora_target == "all-linear" else cfg.lora_target.split(",")
                 model = get_peft_model(model, LoraConfig(r=cfg.lora_rank, lora_alpha=cfg.lora_alpha,
                                                          target_modules=target, lora_dropout=0.0))
-        if cfg.freeze_vision_tower and cfg.lora_rank <= 0:
+        if cfg.freeze_vision_tower and not cfg.trains_adapter:
             for name, param in model.named_parameters():
                 if ".visual." in f".{name}" or name.startswith("visual."):
                     param.requires_grad_(False)
         model.config.use_cache = True
+        if cfg.gradient_checkpointing:  # active in train mode only: generation keeps its KV cache
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         return model
 
     # ---- rollouts and scoring -----------------------------------------------------------------------
     def _rollout(self, rows, temperature: float, top_p: float) -> list[list[int]]:
-        """One sampled response per row, in one ``generate`` call (callers pass one rollout or validation batch)."""
+        """One sampled response per row, ``rollout_batch_size`` prompts per ``generate`` call (0: all)."""
         self.model.eval()
-        inputs = student_inputs(self.processor, rows, self.device)
-        with self._autocast():
-            return generate(self.model, self.processor, inputs, self.cfg.max_response_length, temperature, top_p,
-                            self.eos)
+        responses = []
+        for part in chunks(rows, self.cfg.rollout_batch_size or len(rows)):
+            inputs = student_inputs(self.processor, part, self.device)
+            with self._autocast():
+                responses += generate(self.model, self.processor, inputs, self.cfg.max_response_length, temperature,
+                                      top_p, self.eos)
+        return responses
 
     def _student_logprobs(self, rows, responses, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.set_grad_enabled(grad), self._autocast():
-            return student_logprobs(self.model, self.processor, rows, responses, self.device)
+            return student_logprobs(self.model, self.processor, rows, responses, self.device, self.cfg.logprob_chunk)
 
     @torch.no_grad()
     def _teacher_logprobs(self, rows, responses) -> torch.Tensor:
+        if self.teacher is None:
+            with self.model.disable_adapter(), self._autocast():
+                return teacher_logprobs(self.model, self.teacher_tokenizer, rows, responses,
+                                        self.cfg.teacher_reference_plan, self.device, self.cfg.logprob_chunk)
         with self._autocast():
             return teacher_logprobs(self.teacher, self.teacher_tokenizer, rows, responses,
-                                    self.cfg.teacher_reference_plan, self.device)
+                                    self.cfg.teacher_reference_plan, self.device, self.cfg.logprob_chunk)
 
     def _decode(self, responses) -> list[str]:
         return self.tokenizer.batch_decode(responses, skip_special_tokens=True)
@@ -278,7 +291,7 @@ class Trainer:
         tmp = self.out / f".global_step_{self.step}.incomplete"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        if cfg.lora_rank > 0:
+        if cfg.trains_adapter:
             self.model.save_pretrained(tmp / "adapter")
             merged = load_model(cfg.model_path, self.dtype, torch.device("cpu"), cfg.attn_implementation)
             from peft import PeftModel

@@ -216,3 +216,56 @@ def test_warns_once_when_the_data_has_no_reference_plan(opcd_data, tiny_model, t
                                           teacher_reference_plan=False)))
     Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "c", val_file="")))
     assert "reference plan" not in capsys.readouterr().err
+
+
+def test_chunked_logprobs_equal_the_whole_and_so_do_their_gradients(tiny_model):
+    from mgsd_opcd.sp_model import load_model, response_logprobs
+
+    model = load_model(tiny_model, torch.float32, torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    prompt, resp = torch.randint(10, 400, (2, 7), generator=gen), torch.randint(10, 400, (2, 11), generator=gen)
+    pmask, rmask = torch.ones_like(prompt), torch.ones_like(resp)
+    rmask[1, 8:] = 0
+    results = []
+    for chunk in (0, 4):
+        model.zero_grad()
+        logp = response_logprobs(model, prompt, pmask, resp, rmask, chunk)
+        (logp * rmask).sum().backward()
+        results.append((logp.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+    (whole, g_whole), (chunked, g_chunked) = results
+    assert torch.allclose(whole, chunked, atol=1e-6) and g_whole.keys() == g_chunked.keys()
+    assert all(torch.allclose(g_whole[n], g_chunked[n], atol=1e-6) for n in g_whole)
+
+
+def test_student_adapter_trains_the_adapter_and_the_teacher_is_its_base(opcd_data, tiny_model, tmp_path):
+    """One copy of the weights: the teacher scores with the adapter off, so its log-probs are the base model's."""
+    from peft import LoraConfig, get_peft_model
+
+    from mgsd_opcd.sp_model import load_model
+
+    base = load_model(tiny_model, torch.float32, torch.device("cpu"))
+    target = r".*language_model.*\.(q_proj|v_proj|up_proj)"
+    adapted = get_peft_model(load_model(tiny_model, torch.float32, torch.device("cpu")),
+                             LoraConfig(r=4, target_modules=target, init_lora_weights=False))
+    adapted.save_pretrained(tmp_path / "adapter")
+    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", student_adapter=tmp_path / "adapter",
+                                        max_steps=1, save_freq=1, val_file="", gradient_checkpointing="true",
+                                        rollout_batch_size=3, logprob_chunk=4))
+    trainer = Trainer(cfg)
+    assert cfg.shared_teacher and trainer.teacher is None
+    trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    rows = trainer.train_rows[:4]
+    responses = trainer._rollout(rows, 1.0, 1.0)
+    assert len(responses) == 4  # rollouts of 3, then 1
+    from mgsd_opcd.sp_model import teacher_logprobs
+
+    expected = teacher_logprobs(base, trainer.teacher_tokenizer, rows, responses, True, torch.device("cpu"))
+    assert torch.allclose(trainer._teacher_logprobs(rows, responses), expected, atol=1e-5)
+    student = trainer._student_logprobs(rows, responses, grad=False)[0]
+    assert not torch.allclose(student, expected, atol=1e-3)  # the adapter is on for the student
+    before = _params(trainer.model)
+    trainer.fit()
+    assert _changed_fraction(before, _params(trainer.model)) > 0.5
+    ckpt = tmp_path / "run" / "global_step_1"
+    assert (ckpt / "adapter" / "adapter_config.json").is_file() and (ckpt / "model.safetensors").is_file()

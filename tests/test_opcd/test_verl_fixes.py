@@ -1,19 +1,13 @@
 """mgsd_opcd.verl_fixes: verl 0.9.1 crashed on batches whose sequences all have one length (mRoPE position ids
-packed with the wrong ragged dimension). Unit checks on verl's own packing and transport, then verl's trainer
-through the launcher on a batch built to have equal lengths (one task level, one-token responses): without the
-fix that run dies in ``apply_rotary_pos_emb`` at the first log-prob pass (checked by removing the import)."""
+packed with the wrong ragged dimension). Unit checks on verl's own packing and transport here; verl's trainer
+through the launcher on a batch built to have equal lengths (one task level, one-token responses) is the run of
+test_two_nodes.py: without the fix such a run dies in ``apply_rotary_pos_emb`` at the first log-prob pass
+(checked by removing the import)."""
 
-import json
-import os
 import pickle
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def packed_batch(lengths, prompt=2):
@@ -69,30 +63,4 @@ def test_unknown_layout_is_refused():
         canonical_position_ids(tokens_first)
 
 
-def test_verl_trainer_runs_a_batch_of_equal_lengths(tiny_model, tmp_path):
-    from task_envs.dataset.generate import GenerateSpec, build_dataset
-    from task_envs.exporters.verl import export_verl
-
-    levels = {"frozenlake": (3,)}  # one prompt length: a fixed text around one image of one size
-    data, _ = build_dataset(GenerateSpec(tuple(levels), levels, 8, "train", 3), tmp_path / "train", progress=False)
-    (tmp_path / "data").mkdir()
-    export_verl([str(data)], tmp_path / "data" / "train.parquet")
-    out = tmp_path / "run"
-    env = {**os.environ, "MGSD_OPCD_PYTHON": sys.executable, "TRAINER": "verl", "MODEL_SIZE": "tiny",
-           "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model), "DATA_DIR": str(tmp_path / "data"),
-           "VAL_DIR": str(tmp_path / "data"), "OUTPUT_DIR": str(out),
-           "OPCD_OVERRIDES": "trainer.total_training_steps=1 data.train_batch_size=4 "
-                             "actor_rollout_ref.actor.ppo_mini_batch_size=4 data.max_response_length=1 "
-                             "actor_rollout_ref.rollout.max_model_len=1025 trainer.val_before_train=false "
-                             "trainer.test_freq=-1 trainer.save_freq=-1"}
-    proc = subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=900)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    step = {}
-    for line in (out / "metrics.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        step.update(row["data"] if row["step"] == 1 else {})
-    # the case itself: every prompt and every response of the batch had one length
-    assert step["prompt_length/min"] == step["prompt_length/max"]
-    assert step["response_length/min"] == step["response_length/max"] == 1
-    assert "actor/distillation/loss" in step and "actor/grad_norm" in step  # the update ran
+# verl's trainer end to end on a batch of equal lengths: tests/test_opcd/test_two_nodes.py (its run's batch).
