@@ -6,7 +6,8 @@
 - :mod:`mgsd_opcd.reward`: the task reward (logging and validation only), built on ``task_envs``;
 - :mod:`mgsd_opcd.verl_plugin`: the verl 0.9.1 extension (agent-loop teacher override);
 - :mod:`mgsd_opcd.verl_fixes`: a fix for a verl 0.9.1 bug (equal-length batches of mRoPE position ids);
-- :mod:`mgsd_opcd.trainer`: the single-process trainer (one GPU or a CPU).
+- :mod:`mgsd_opcd.sp_train`: the single-process trainer (one GPU or a CPU);
+- :mod:`mgsd_opcd.memory_plan`: peak GPU memory estimated before a run, and the settings that fit the card.
 """
 
 #: The verl version the touches of verl's internals (``verl_cpu``, ``verl_fixes``) were written against;

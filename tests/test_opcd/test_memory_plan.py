@@ -139,12 +139,13 @@ def test_estimate_bounds_measured_peak_memory(opcd_data, tiny_model, tmp_path):
     longest = max(prompt_length(processor, row) for row in read_rows(opcd_data["train"]))
     models = {(h, n): _sized_model(tiny_model, tmp_path / f"m{h}", h, n) if h != 64 else Path(tiny_model)
               for h, n in SIZES}
-    modes = [({}, "full fine-tuning"),
-             ({"lora_rank": 16, "gradient_checkpointing": True, "logprob_chunk": 32}, "LoRA, checkpointing, chunks")]
+    modes = [({}, "full fine-tuning", SIZES),
+             ({"lora_rank": 16, "gradient_checkpointing": True, "logprob_chunk": 32}, "LoRA, checkpointing, chunks",
+              [SIZES[0], SIZES[-1]])]
     table = []
-    for settings, label in modes:
+    for settings, label, sizes in modes:
         rows = []
-        for hidden, layers in SIZES:
+        for hidden, layers in sizes:
             run = mp.SingleRun(batch_size=2, micro_batch_size=2, max_prompt_length=longest, max_response_length=96,
                                compute_bytes=4, **settings)
             shape = mp.read_shape(str(models[hidden, layers]), None)

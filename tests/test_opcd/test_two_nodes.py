@@ -63,8 +63,9 @@ def _worker_envs(temp_dir: str, stop: threading.Event, seen: dict) -> None:
 
 @pytest.fixture
 def two_node_cluster(tmp_path):
-    """A head and a second node, 2 logical GPUs each, token authentication on (Ray 2.60's default for
-    `ray start --head`; the joining node and the driver need RAY_AUTH_MODE=token and the token file)."""
+    """A head and a second node, 2 logical GPUs each, token authentication on (Ray 2.60's `ray start --head`
+    turns it on when ~/.ray/auth_token exists; the joining node and the driver need RAY_AUTH_MODE=token and the
+    token)."""
     temp_dir = tempfile.mkdtemp(prefix="r2n", dir="/tmp")  # Ray's socket paths must stay short
     home = tmp_path / "home"
     home.mkdir()
@@ -74,8 +75,9 @@ def two_node_cluster(tmp_path):
         port = s.getsockname()[1]
     common = ["--num-cpus=16", "--num-gpus=2", "--disable-usage-stats"]
     try:
-        _ray(["start", "--head", f"--port={port}", f"--temp-dir={temp_dir}", "--include-dashboard=false", *common], env)
+        _ray(["get-auth-token", "--generate"], env)  # ~/.ray/auth_token: with it `ray start --head` turns auth on
         assert (home / ".ray" / "auth_token").is_file()
+        _ray(["start", "--head", f"--port={port}", f"--temp-dir={temp_dir}", "--include-dashboard=false", *common], env)
         _ray(["start", f"--address=127.0.0.1:{port}", *common], {**env, "RAY_AUTH_MODE": "token"})
         yield {"address": f"127.0.0.1:{port}", "env": env, "temp_dir": temp_dir}
     finally:
@@ -109,7 +111,8 @@ def test_verl_runs_on_two_ray_nodes_and_its_settings_reach_every_worker(tiny_mod
            "NNODES": "2", "TRAINER_GPUS": "1", "TEACHER_GPUS": "1", "MGSD_OPCD_PYTHON": sys.executable,
            "TRAINER": "verl", "MODEL_SIZE": "tiny", "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model),
            "DATA_DIR": str(tmp_path / "data"), "OUTPUT_DIR": str(out), "LOGGER": "swanlab",
-           "OPCD_OVERRIDES": "trainer.total_training_steps=2 data.train_batch_size=4 "
+           # the trainer spans both nodes (FSDP over 2 ranks, a rollout server each); one teacher server suffices
+           "OPCD_OVERRIDES": "distillation.nnodes=1 trainer.total_training_steps=2 data.train_batch_size=4 "
                              "actor_rollout_ref.actor.ppo_mini_batch_size=4 data.max_response_length=1 "
                              "actor_rollout_ref.rollout.max_model_len=1025 trainer.val_before_train=false "
                              "trainer.test_freq=-1 trainer.save_freq=2"}
