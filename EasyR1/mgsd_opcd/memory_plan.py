@@ -188,6 +188,16 @@ def single_parts(student: Shape, teacher: Shape, run: SingleRun) -> dict[str, in
     return parts
 
 
+def _distinct(run, steps: list[tuple[str, dict]], fixed: set[str]) -> list[tuple[str, object]]:
+    """``run`` with each step's changes, less the settings the user fixed; repeats dropped."""
+    out = []
+    for label, change in steps:
+        candidate = dataclasses.replace(run, **{k: v for k, v in change.items() if k not in fixed})
+        if all(candidate != c for _, c in out):
+            out.append((label, candidate))
+    return out
+
+
 def single_candidates(run: SingleRun, fixed: set[str], adapter: bool) -> list[tuple[str, SingleRun]]:
     """Configurations from the paper's (full fine-tuning, the whole batch at once) to the leanest; the user's
     own settings (``fixed``) are kept in each."""
@@ -203,13 +213,7 @@ def single_candidates(run: SingleRun, fixed: set[str], adapter: bool) -> list[tu
         name, lora = "LoRA rank 64 on the student, a separate teacher", {"lora_rank": 64}
     steps += [(f"{name}, gradient checkpointing, rollouts of {n}", {**lean, **lora, "rollout_batch_size": n})
               for n in (16, 8, 4, 2, 1)]
-    out = []
-    for label, change in steps:
-        change = {k: v for k, v in change.items() if k not in fixed}
-        candidate = dataclasses.replace(run, **change)
-        if all(candidate != c for _, c in out):
-            out.append((label, candidate))
-    return out
+    return _distinct(run, steps, fixed)
 
 
 # ---- verl ---------------------------------------------------------------------------------------------------
@@ -250,16 +254,15 @@ def verl_parts(student: Shape, teacher: Shape, run: VerlRun, gpu_bytes: float) -
 
 
 def verl_candidates(run: VerlRun, fixed: set[str]) -> list[tuple[str, VerlRun]]:
-    steps = [("as configured", {}),
-             ("FSDP optimizer states offloaded to the CPU", {"optimizer_offload": True}),
-             ("FSDP weights and optimizer states offloaded to the CPU", {"param_offload": True, "optimizer_offload": True})]
-    out = []
-    for label, change in steps:
-        change = {k: v for k, v in change.items() if k not in fixed}
-        candidate = dataclasses.replace(run, **change)
-        if all(candidate != c for _, c in out):
-            out.append((label, candidate))
-    return out
+    """As configured, then smaller micro-batches (the same updates, accumulated over more passes), then FSDP
+    offload of the optimizer states and of the weights between phases."""
+    steps = [("as configured", {})]
+    steps += [(f"micro-batches of {m}", {"micro_batch_size": m}) for m in (2, 1) if m < run.micro_batch_size]
+    lean = {"micro_batch_size": min(1, run.micro_batch_size)}
+    steps += [("micro-batches of 1, FSDP optimizer states offloaded to the CPU", {**lean, "optimizer_offload": True}),
+              ("micro-batches of 1, FSDP weights and optimizer states offloaded to the CPU",
+               {**lean, "param_offload": True, "optimizer_offload": True})]
+    return _distinct(run, steps, fixed)
 
 
 VERL_KEYS = {  # Hydra keys of the recipe -> VerlRun fields
