@@ -47,6 +47,9 @@ def unrelated_ray_cluster():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    # `ray start` overwrites the file naming the machine's newest cluster: put back what another job had there
+    current = Path("/tmp/ray/ray_current_cluster")
+    previous = current.read_text() if current.is_file() else None
     subprocess.run([str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}", "--num-cpus=1",
                     "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats"],
                    check=True, capture_output=True, env={**env, "RAY_AUTH_MODE": "disabled"}, timeout=180)
@@ -64,7 +67,9 @@ def unrelated_ray_cluster():
                 p.kill()
         # `ray stop` would also remove the file naming the newest cluster; a stale one sends a bare ray.init()
         # to a dead address
-        current = Path("/tmp/ray/ray_current_cluster")
         with contextlib.suppress(OSError):
             if current.read_text().strip().endswith(f":{port}"):
-                current.unlink()
+                if previous is None:
+                    current.unlink()
+                else:
+                    current.write_text(previous)
