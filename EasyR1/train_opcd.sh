@@ -21,7 +21,8 @@
 #                       TEACHER_MODEL_PATH: the teacher is then the same weights with the adapter off (one copy)
 #   GPU_MEMORY_GB       GiB of one GPU to plan for [what nvidia-smi reports; none on a CPU]: the launcher prints
 #                       "estimated peak GPU memory per GPU", picks settings that fit (single: LoRA, gradient
-#                       checkpointing, chunked log-probs, smaller rollout batches; verl: FSDP offload) and refuses,
+#                       checkpointing, chunked log-probs, smaller rollout batches; verl: smaller actor
+#                       micro-batches, FSDP offload) and refuses,
 #                       before any model loads, a run that cannot fit (mgsd_opcd/memory_plan.py)
 #   DATA_DIR            folder with train.parquet (EasyR1/prepare_opcd_data.sh) [data/opcd]
 #   VAL_DIR             folder with val.parquet [DATA_DIR]

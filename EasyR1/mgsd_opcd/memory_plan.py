@@ -310,20 +310,26 @@ def gib(n: float) -> str:
     return f"{n / GIB:.1f}"
 
 
+def base_run(trainer: str, sets: list[str], *, size: str = "", adapter_rank: int = 0, shared_teacher: bool = False,
+             actor_gpus: int = 4, device: str = "cuda"):
+    """The run as configured (the recipe's values, then the user's ``sets``) and the fields the user fixed."""
+    if trainer == "single":
+        run = SingleRun(adapter_rank=adapter_rank, shared_teacher=shared_teacher, compute_bytes=2 if device == "cuda" else 4)
+        return apply(run, sets)
+    return apply(dataclasses.replace(VerlRun(actor_gpus=actor_gpus), **VERL_SIZE_DEFAULTS.get(size, {})), sets, VERL_KEYS)
+
+
 def plan(trainer: str, student: Shape, teacher: Shape, gpu_gb: float, sets: list[str], *, size: str = "",
          adapter_rank: int = 0, shared_teacher: bool = False, actor_gpus: int = 4, device: str = "cuda"):
     """The first candidate that fits ``gpu_gb`` GiB: (label, settings to pass, parts). Raises PlanError when none does."""
     gpu = gpu_gb * GIB
     overhead = CUDA_CONTEXT if device == "cuda" else 0
+    base, fixed = base_run(trainer, sets, size=size, adapter_rank=adapter_rank, shared_teacher=shared_teacher,
+                           actor_gpus=actor_gpus, device=device)
     if trainer == "single":
-        c = 2 if device == "cuda" else 4
-        base = SingleRun(adapter_rank=adapter_rank, shared_teacher=shared_teacher, compute_bytes=c)
-        base, fixed = apply(base, sets)
         options = [(label, run, single_parts(student, teacher, run)) for label, run in
                    single_candidates(base, fixed, adapter_rank > 0)]
     else:
-        base = dataclasses.replace(VerlRun(actor_gpus=actor_gpus), **VERL_SIZE_DEFAULTS.get(size, {}))
-        base, fixed = apply(base, sets, VERL_KEYS)
         options = [(label, run, verl_parts(student, teacher, run, gpu)) for label, run in verl_candidates(base, fixed)]
         for _, run, parts in options:
             if parts["teacher need"] > parts["teacher share"]:
@@ -338,9 +344,13 @@ def plan(trainer: str, student: Shape, teacher: Shape, gpu_gb: float, sets: list
     label, run, parts = options[-1]
     first = options[0][2]["peak"] + overhead
     if trainer == "single":
-        advice = ("set STUDENT_ADAPTER to the perception LoRA adapter (its base as the teacher: one copy of the weights), "
-                  "lower max_response_length, " if adapter_rank == 0 or not shared_teacher else "lower max_response_length, ")
-        advice += "or use a larger GPU / TRAINER=verl on several"
+        if adapter_rank == 0:
+            advice = "set STUDENT_ADAPTER to the perception LoRA adapter (its base as the teacher: one copy of the weights), "
+        elif not shared_teacher:
+            advice = "make the adapter's base the teacher (one copy of the weights), "
+        else:
+            advice = ""
+        advice += "lower max_response_length, or use a larger GPU / TRAINER=verl on several"
     else:
         need = next((k for k in range(actor_gpus + 1, 257)
                      if verl_parts(student, teacher, dataclasses.replace(run, actor_gpus=k), gpu)["peak"] + overhead
@@ -393,10 +403,8 @@ def main(argv=None) -> int:
     except (PlanError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    base = SingleRun(adapter_rank=adapter_rank, shared_teacher=shared, compute_bytes=run.compute_bytes) \
-        if args.trainer == "single" else \
-        dataclasses.replace(VerlRun(actor_gpus=args.actor_gpus), **VERL_SIZE_DEFAULTS.get(args.size, {}))
-    base, _ = apply(base, args.set, None if args.trainer == "single" else VERL_KEYS)
+    base, _ = base_run(args.trainer, args.set, size=args.size, adapter_rank=adapter_rank, shared_teacher=shared,
+                       actor_gpus=args.actor_gpus, device=args.device)
     print(f"estimated peak GPU memory per GPU: {gib(parts['peak'])} GiB of {args.gpu_memory_gb:g} ({label})")
     if args.verbose:
         print("  " + ", ".join(f"{k} {gib(v)}" for k, v in parts.items() if k != "peak") + " (GiB)")

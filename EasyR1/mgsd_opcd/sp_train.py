@@ -15,6 +15,7 @@ a rerun resumes from the last checkpoint.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -197,12 +198,10 @@ class Trainer:
 
     @torch.no_grad()
     def _teacher_logprobs(self, rows, responses) -> torch.Tensor:
-        if self.teacher is None:
-            with self.model.disable_adapter(), self._autocast():
-                return teacher_logprobs(self.model, self.teacher_tokenizer, rows, responses,
-                                        self.cfg.teacher_reference_plan, self.device, self.cfg.logprob_chunk)
-        with self._autocast():
-            return teacher_logprobs(self.teacher, self.teacher_tokenizer, rows, responses,
+        # A shared teacher is the student's base: the same model with the adapter switched off.
+        shared = self.teacher is None
+        with self.model.disable_adapter() if shared else contextlib.nullcontext(), self._autocast():
+            return teacher_logprobs(self.model if shared else self.teacher, self.teacher_tokenizer, rows, responses,
                                     self.cfg.teacher_reference_plan, self.device, self.cfg.logprob_chunk)
 
     def _decode(self, responses) -> list[str]:

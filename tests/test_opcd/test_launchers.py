@@ -39,15 +39,19 @@ def test_prepare_writes_both_parquet_files(prepared):
 
 def test_single_process_training_and_merge(prepared, tiny_model, tmp_path):
     out = tmp_path / "opcd"
+    # A card just too small for the run as configured: the memory plan's lean settings reach the trainer.
     proc = run("train_opcd.sh", {"TRAINER": "single", "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model),
                                  "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out), "SWANLAB_MODE": "offline",
-                                 "SWANLAB_RUN_NAME": "ci_single",
+                                 "SWANLAB_RUN_NAME": "ci_single", "GPU_MEMORY_GB": "0.73",
                                  "OPCD_OVERRIDES": "max_steps=2 batch_size=3 micro_batch_size=3 max_response_length=8 "
                                                    "val_batch_size=3 save_freq=2 val_freq=2"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["last_global_step"] == 2 and result["best_global_step"] == 2
     assert "TRAINER=single" in proc.stderr and "EXPERIMENT_NAME=ci_single" in proc.stderr
+    assert "estimated peak GPU memory per GPU: " in proc.stderr and "gradient checkpointing" in proc.stderr
+    ran = json.loads((out / "opcd_config.json").read_text())
+    assert ran["gradient_checkpointing"] and ran["logprob_chunk"] == 256 and ran["micro_batch_size"] == 3  # the user's
     assert any((out / "swanlog").rglob("*")), "swanlab (SWANLAB_MODE=offline) wrote no local run"
     export = tmp_path / "hf"
     proc = run("merge_checkpoint.sh", {"EXPORT_DIR": str(export), "MODEL_PATH": str(tiny_model)}, str(out / "global_step_2"))
