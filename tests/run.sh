@@ -5,13 +5,17 @@
 # pytest exits 5 when it collects no test; that fails the run like any other non-zero exit (set -e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-suites=${MGSD_TEST_SUITES:-"eval sft opcd e2e install vllm vlmeval"}
-declare -A paths=([eval]="tests/test_task_envs tests/test_eval" [sft]="tests/test_sft" [opcd]="tests/test_opcd"
-                  [e2e]="tests/test_e2e" [install]="tests/test_install" [vllm]="tests/test_vllm" [vlmeval]="tests/test_vlmeval")
+# Order: the suites that need only the light environments run while the opcd environment (vLLM's CPU build,
+# verl, ~2.3 GB) builds in the background; "served" is the evaluation against vLLM, the first to need it.
+suites=${MGSD_TEST_SUITES:-"eval sft install vlmeval served opcd vllm e2e"}
+served=tests/test_eval/test_pipelines_served.py
+declare -A paths=([eval]="tests/test_task_envs tests/test_eval --ignore=$served" [served]="$served"
+                  [sft]="tests/test_sft" [opcd]="tests/test_opcd" [e2e]="tests/test_e2e" [install]="tests/test_install"
+                  [vllm]="tests/test_vllm" [vlmeval]="tests/test_vlmeval")
 # e2e: the quickstart, which makes the others itself; install: fresh venvs with a plain `pip install .` (+ extras)
-declare -A envs=([eval]=eval [sft]=sft [opcd]=opcd [e2e]=eval [install]=eval [vllm]=opcd [vlmeval]=vlmeval)
+declare -A envs=([eval]=eval [served]=eval [sft]=sft [opcd]=opcd [e2e]=eval [install]=eval [vllm]=opcd [vlmeval]=vlmeval)
 for suite in $suites; do
-  [[ -n "${paths[$suite]:-}" ]] || { echo "tests/run.sh: unknown suite '$suite' (eval, sft, opcd, e2e, install, vllm, vlmeval)" >&2; exit 2; }
+  [[ -n "${paths[$suite]:-}" ]] || { echo "tests/run.sh: unknown suite '$suite' (${!paths[*]})" >&2; exit 2; }
 done
 # The later suites' environments build in the background while the first suite runs (downloads overlap with
 # tests); setup_env.sh serialises the builds of one environment, so each suite's own call below waits for its

@@ -110,6 +110,7 @@ def test_verl_dry_run_is_validated_by_verl():
     # the teacher's prompt_logprobs are computed over at most 4096 scheduled tokens at a time
     assert cfg.distillation.teacher_models.teacher_model.inference.max_num_batched_tokens == 4096
     assert cfg.ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES == "mgsd_opcd.verl_plugin"
+    assert cfg.ray_kwargs.ray_init.address == "local"  # one node: a private Ray instance, never another job's
     bad = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "TRAINER_GPUS": "6"})
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == ("mgsd_opcd: invalid verl config: ValueError: the train batch (32 prompts "

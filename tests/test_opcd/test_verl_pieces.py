@@ -171,23 +171,30 @@ def test_agent_loop_teacher_override(opcd_data, tiny_model):
     assert output.extra_fields == {}
 
 
-def test_plugin_registered_inside_a_ray_worker():
+def test_plugin_and_fixes_inside_a_ray_worker_of_a_private_instance(unrelated_ray_cluster):
+    """What the launcher's single-node run does (ray_init.address=local) starts a private Ray instance while
+    another job's cluster is the machine's newest; a worker there that imports verl has the plugin registered
+    and verl_fixes in place."""
     import ray
 
-    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    context = ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
+                       ignore_reinit_error=True)
     try:
+        assert context.address_info["gcs_address"] != unrelated_ray_cluster
+
         @ray.remote(num_cpus=1)
         def probe():
             import sys
             from importlib.metadata import entry_points
 
             import verl  # noqa: F401  (verl imports the verl.plugins entry points)
+            import verl.workers.engine_workers as engine_workers
             names = [ep.value for ep in entry_points(group="verl.plugins")]
             module = sys.modules.get("mgsd_opcd.verl_plugin")
-            return names, module is not None and module.register()
+            return names, module is not None and module.register(), engine_workers.maybe_fix_3d_position_ids.__module__
 
-        names, manager = ray.get(probe.remote(), timeout=120)
+        names, manager, fix = ray.get(probe.remote(), timeout=120)
     finally:
         ray.shutdown()
-    assert "mgsd_opcd.verl_plugin" in names
+    assert "mgsd_opcd.verl_plugin" in names and fix == "mgsd_opcd.verl_fixes"
     assert manager == "mgsd_opcd.verl_plugin.OPCDAgentLoopManager"
