@@ -8,6 +8,15 @@ Canonical semantics (DESIGN.md):
 - accepted tokens: move words, the letters U/D/L/R (alone or run together, e.g. ``RRDL``), arrows,
   and for MiniBehaviour ``pick``/``drop`` (also ``pick up``/``pickup``/``put down``...). Anything else in
   the block is an invalid token, and a block with an invalid token is not a plan (``parse`` = 0).
+
+``scoring="upstream"`` is upstream MGSD's checkpoint evaluation, which produced the paper's numbers
+(``evaluate/ckpt_eval/evaluate_visualplanning_ckpt.py``: ``extract_answer_text`` and ``parse_actions``),
+quirks included; docs/scoring.md lists them. In short: the block is the one of the last *non-overlapping*
+``<answer>``...first-following-``</answer>`` match, else the whole text; FrozenLake and Maze first try the
+block with ``[whitespace , ; | / > -]`` removed as a run of ``LRUD0123``; otherwise every word-bounded
+action-like token is an action (digits 0-3 as moves, ``PLACE``/``5`` as drop, ``pick up`` as pick then up,
+no arrows) and the rest of the text is ignored; tokens that are no action of the task are invalid, but the
+others are still played (only ``parse`` reports them).
 """
 
 from __future__ import annotations
@@ -42,6 +51,20 @@ _PIECES = ("pick", "drop", "up", "down", "left", "right", "u", "d", "l", "r")
 # Longest run-together token that is split into pieces; a longer run is one invalid token.
 _MAX_RUN = 320
 
+# ---- upstream's reading (scoring="upstream") ----
+# Word-bounded, case-insensitive action tokens, longest spellings first (upstream's LONG_ACTION_PATTERN).
+_UPSTREAM_TOKEN = re.compile(r"\b(?:pick-up|pickup|pick|drop|place|grab|(?:left|right|up|down)(?:wards?)?|[lrud0-5])\b",
+                             re.IGNORECASE)
+_UPSTREAM_COMPACT_SEPARATORS = re.compile(r"[\s,;|/>\-]+")
+_UPSTREAM_COMPACT = re.compile(r"[LRUD0123]+")
+_UPSTREAM_MOVES = {"L": "left", "R": "right", "U": "up", "D": "down", "0": "left", "1": "down", "2": "right", "3": "up",
+                   **{w + s: w.lower() for w in ("LEFT", "RIGHT", "UP", "DOWN") for s in ("", "WARD", "WARDS")}}
+# only MiniBehaviour maps these; elsewhere they are invalid tokens (and a bare PUT is never matched)
+_UPSTREAM_HANDS = {"PICK-UP": "pick", "PICKUP": "pick", "PICK": "pick", "GRAB": "pick", "4": "pick",
+                   "DROP": "drop", "PLACE": "drop", "5": "drop"}
+
+SCORINGS = ("strict", "lenient", "upstream")
+
 _TASK_ACTIONS = {
     "frozenlake": frozenset(MOVES),
     "maze": frozenset(MOVES),
@@ -57,12 +80,17 @@ class ParsedAnswer:
     has_block: bool
     answer_text: str | None
     invalid_tokens: tuple[str, ...] = field(default=())
-    lenient: bool = False
+    scoring: str = "strict"
 
     @property
     def ok(self) -> bool:
         """A clean plan: at least one action and no invalid token (the ``parse`` metric)."""
         return bool(self.actions) and not self.invalid_tokens
+
+    @property
+    def playable(self) -> bool:
+        """Whether the actions are played: a clean plan, or (upstream's reading) any action at all."""
+        return self.ok or (self.scoring == "upstream" and bool(self.actions))
 
 
 def extract_answer(text: str) -> str | None:
@@ -127,26 +155,64 @@ def _read_actions(body: str, allowed: frozenset[str]) -> tuple[list[str], list[s
     return actions, invalid
 
 
-def parse_answer(text: str, task: str, lenient: bool = False) -> ParsedAnswer:
-    """Parse a response for ``task``; see the module docstring for the rules."""
+def _upstream_block(text: str) -> str | None:
+    """Upstream's ``findall(r"<answer>\\s*(.*?)\\s*</answer>")[-1]`` in linear time: matches do not overlap,
+    each runs from an ``<answer>`` to the first ``</answer>`` after it; the last one's content, stripped."""
+    found, pos = None, 0
+    while (start := _OPEN.search(text, pos)) is not None:
+        end = _CLOSE.search(text, start.end())
+        if end is None:
+            break
+        found, pos = text[start.end() : end.start()], end.end()
+    return None if found is None else found.strip()
+
+
+def _upstream_actions(body: str, task: str) -> tuple[list[str], list[str]]:
+    if task in ("frozenlake", "maze"):
+        compact = _UPSTREAM_COMPACT_SEPARATORS.sub("", body).upper()
+        if compact and _UPSTREAM_COMPACT.fullmatch(compact):
+            return [_UPSTREAM_MOVES[ch] for ch in compact], []
+    actions, invalid = [], []
+    for match in _UPSTREAM_TOKEN.finditer(body):
+        raw = match.group(0)
+        word = raw.upper()  # as upstream: a letter that matched case-insensitively may not upper-case back
+        if word in _UPSTREAM_MOVES:
+            actions.append(_UPSTREAM_MOVES[word])
+        elif word in _UPSTREAM_HANDS and task == "minibehaviour":
+            actions.append(_UPSTREAM_HANDS[word])
+        else:
+            invalid.append(raw)
+    return actions, invalid
+
+
+def parse_answer(text: str, task: str, lenient: bool = False, *, scoring: str | None = None) -> ParsedAnswer:
+    """Parse a response for ``task`` under ``scoring`` (strict, lenient or upstream; ``lenient=True`` is
+    ``scoring="lenient"``); see the module docstring for the rules."""
+    scoring = scoring or ("lenient" if lenient else "strict")
+    if scoring not in SCORINGS:
+        raise ValueError(f"unknown scoring {scoring!r}; expected one of {', '.join(SCORINGS)}")
     try:
         allowed = _TASK_ACTIONS[task]
     except KeyError:
         raise ValueError(f"unknown task {task!r}; expected one of {sorted(_TASK_ACTIONS)}") from None
     if not isinstance(text, str):
         raise TypeError(f"response must be a string, got {type(text).__name__}")
+    if scoring == "upstream":
+        body = _upstream_block(text)
+        actions, invalid = _upstream_actions(text.strip() if body is None else body, task)
+        return ParsedAnswer(tuple(actions), body is not None, body, tuple(invalid), scoring)
     body = extract_answer(text)
     if body is not None:
         actions, invalid = _read_actions(body, allowed)
-        if lenient:
+        if scoring == "lenient":
             invalid = []
-        return ParsedAnswer(tuple(actions), True, body, tuple(invalid), lenient)
-    if not lenient:
-        return ParsedAnswer((), False, None, (), False)
+        return ParsedAnswer(tuple(actions), True, body, tuple(invalid), scoring)
+    if scoring == "strict":
+        return ParsedAnswer((), False, None, (), scoring)
     opens = list(_OPEN.finditer(text))
     tail = text[opens[-1].end() :] if opens else text
     actions, _ = _read_actions(tail, allowed)
-    return ParsedAnswer(tuple(actions), False, tail, (), True)
+    return ParsedAnswer(tuple(actions), False, tail, (), scoring)
 
 
 def format_answer(actions: list[str] | tuple[str, ...]) -> str:

@@ -22,6 +22,8 @@ ILLEGAL = "illegal"
 FELL = "fell"
 
 DIFFICULTIES = ("easy", "medium", "hard")
+#: Scores that :meth:`Task.score_readings` adds under upstream's reading (as ``upstream_<key>``).
+UPSTREAM_KEYS = ("success", "optimal", "parse")
 
 
 @dataclass(frozen=True)
@@ -183,10 +185,20 @@ class Task:
             state = nxt
         return good / total
 
-    def score(self, instance: Any, response_text: str, lenient: bool = False) -> dict:
-        """Score a model response: parse the answer, play it, compare with the optimal plan."""
-        parsed = parse_answer(response_text, self.name, lenient=lenient)
+    def score(self, instance: Any, response_text: str, lenient: bool = False, *, scoring: str | None = None) -> dict:
+        """Score a model response: parse the answer (strict, lenient or upstream reading), play it, compare
+        with the optimal plan."""
+        parsed = parse_answer(response_text, self.name, lenient, scoring=scoring)
         return self.score_parsed(instance, parsed)
+
+    def score_readings(self, instance: Any, response_text: str, scoring: str = "strict") -> tuple[ParsedAnswer, dict]:
+        """(the parsed answer, :meth:`score` under ``scoring``) with ``upstream_success``, ``upstream_optimal``
+        and ``upstream_parse`` added: the same reply under upstream's reading, which reports show beside."""
+        parsed = parse_answer(response_text, self.name, scoring=scoring)
+        scores = self.score_parsed(instance, parsed)
+        upstream = scores if scoring == "upstream" else self.score(instance, response_text, scoring="upstream")
+        scores.update({f"upstream_{k}": upstream[k] for k in UPSTREAM_KEYS})
+        return parsed, scores
 
     def score_parsed(self, instance: Any, parsed: ParsedAnswer) -> dict:
         optimal_length = self.optimal_length(instance)
@@ -196,7 +208,7 @@ class Task:
             "illegal": 0, "fell": 0,
             "num_actions": len(parsed.actions), "steps": 0, "optimal_length": optimal_length,
         }
-        if parsed.invalid_tokens or not parsed.actions:
+        if not parsed.playable:
             return result
         outcome = self.simulate(instance, parsed.actions)
         result.update(

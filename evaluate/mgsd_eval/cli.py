@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 
+from task_envs.cli.args import add_scoring_argument
 from task_envs.cli.data import parse_tasks, resolve_levels
 from task_envs.cli.evaluation import EVAL_EXTRA
 from task_envs.errors import TaskError
@@ -82,14 +83,14 @@ def _eval(args) -> int:
     settings = ClientSettings(endpoint.base_urls, endpoint.api_keys, endpoint.model, args.concurrency, args.timeout,
                               args.retries, options=options, extra_body=extra_body)
     prompt = args.prompt if args.pipeline == "planning" else None
-    cases = build_cases(args.pipeline, args.data, prompt or "student", args.limit, args.lenient, tasks, levels)
+    cases = build_cases(args.pipeline, args.data, prompt or "student", args.limit, args.scoring, tasks, levels)
     if not cases and (tasks or levels):
         raise TaskError(f"no case of {', '.join(args.data)} matches --tasks/--levels")
     texts = prompt_texts(args.pipeline, prompt or "student", {c.task for c in cases})
     data = [str(d) for d in args.data]
     info = {"mgsd_version": project_version(), "pipeline": args.pipeline, "data": data,
             "manifests": manifest_hashes(data), "tasks": tasks, "levels": levels, "limit": args.limit,
-            "lenient": args.lenient, "prompt": prompt, "prompt_sha256": prompt_sha256(texts), "prompts": sorted(texts),
+            "scoring": args.scoring, "prompt": prompt, "prompt_sha256": prompt_sha256(texts), "prompts": sorted(texts),
             "options": request_options(options, extra_body), "label": args.label, "endpoints": endpoint.base_urls}
     try:
         summary = run_cases(cases, settings, args.out, info, progress=not args.quiet, force=args.force,
@@ -130,7 +131,7 @@ def _add_eval_arguments(p: argparse.ArgumentParser, name: str) -> None:
     if name == "planning":
         p.add_argument("--prompt", choices=("student", "direct"), default="student",
                        help="student: brief reasoning then the answer, as trained (default); direct: answer only")
-    p.add_argument("--lenient", action="store_true", help="accept a plan outside answer tags (format stays 0)")
+    add_scoring_argument(p)
     p.add_argument("--temperature", type=float, default=0.0, help="default: 0.0")
     p.add_argument("--top-p", type=float)
     p.add_argument("--seed", type=int)

@@ -5,7 +5,8 @@ naming the first field that differs and both values. Fields (in the order they a
 
 - ``mgsd_version``: the ``mgsd`` package version;
 - ``pipeline``, ``data`` (the folders as given), ``manifests`` (sha256 of each folder's ``manifest.json``);
-- ``tasks``, ``levels``: the ``--tasks`` / ``--levels`` filters (null: none), ``limit``, ``lenient``;
+- ``tasks``, ``levels``: the ``--tasks`` / ``--levels`` filters (null: none), ``limit``, ``scoring`` (a
+  run.json of before ``--scoring`` reads as strict, or lenient when its ``lenient`` was true);
 - ``prompt`` (the planning prompt variant) and ``prompt_sha256`` (of every prompt text sent, see ``prompts``);
 - ``model`` (sent in requests), ``served_model`` (what ``GET /models`` reports for it);
 - ``options``: every request option (``temperature``, ``top_p``, ``seed``, ``max_tokens``,
@@ -24,7 +25,7 @@ from task_envs.errors import TaskError
 
 from .client import OPTION_NAMES
 
-IDENTITY = ("mgsd_version", "pipeline", "data", "manifests", "tasks", "levels", "limit", "lenient", "prompt",
+IDENTITY = ("mgsd_version", "pipeline", "data", "manifests", "tasks", "levels", "limit", "scoring", "prompt",
             "prompt_sha256", "model", "served_model", "options")
 OPTION_FIELDS = OPTION_NAMES + ("extra_body",)
 
@@ -67,6 +68,7 @@ def request_options(options: dict, extra_body: dict) -> dict:
 def differences(old: dict, new: dict):
     """(field, old value, new value) of every identity field that differs, in comparison order; options and
     manifests are named one by one."""
+    old = {"scoring": "lenient" if old.get("lenient") else "strict", **old}
     for name in IDENTITY:
         a, b = old.get(name), new.get(name)
         if name in ("options", "manifests"):

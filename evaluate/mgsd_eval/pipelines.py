@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from task_envs import get_task
-from task_envs.answers import parse_answer
 from task_envs.chat import content_parts, student_user_content, symbolic_messages
 from task_envs.dataset.folder import instance_of, load_datasets
 from task_envs.perception import score_perception
@@ -35,7 +34,7 @@ class Case:
     kind: str          #: planning | perception
     image: Path | None
     record: dict
-    lenient: bool = False
+    scoring: str = "strict"  #: how planning replies are read (task_envs.answers.SCORINGS)
 
     @cached_property
     def instance(self) -> Any:
@@ -52,16 +51,16 @@ class Case:
         return [{"role": "user", "content": parts}]
 
     def score(self, text: str) -> tuple[list[str], dict]:
-        return score_reply(self.kind, self.task, self.instance, text, self.lenient)
+        return score_reply(self.kind, self.task, self.instance, text, self.scoring)
 
 
-def score_reply(kind: str, task: str, instance: Any, text: str, lenient: bool = False) -> tuple[list[str], dict]:
-    """(parsed actions, score dict) of a reply, by ``task_envs``: the planning scores or, for
-    ``kind == "perception"``, the per-field perception scores."""
+def score_reply(kind: str, task: str, instance: Any, text: str, scoring: str = "strict") -> tuple[list[str], dict]:
+    """(parsed actions, score dict) of a reply, by ``task_envs``: the planning scores under ``scoring`` with the
+    upstream reading's beside (``upstream_*``) or, for ``kind == "perception"``, the per-field perception scores."""
     if kind == "perception":
         return [], score_perception(task, instance, text)
-    parsed = parse_answer(text, task, lenient=lenient)
-    return list(parsed.actions), get_task(task).score_parsed(instance, parsed)
+    parsed, scores = get_task(task).score_readings(instance, text, scoring)
+    return list(parsed.actions), scores
 
 
 def prompt_roles(pipeline: str, prompt: str = "student") -> tuple[str, ...]:
@@ -76,7 +75,7 @@ def prompt_texts(pipeline: str, prompt: str, tasks) -> dict[str, str]:
 
 
 def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: int | None = None,
-                lenient: bool = False, tasks=None, levels: dict | None = None) -> list[Case]:
+                scoring: str = "strict", tasks=None, levels: dict | None = None) -> list[Case]:
     """Cases of ``pipeline`` over the dataset folders ``data``, only of ``tasks`` and, for a task in ``levels``,
     only of its levels (None: no filter); ``limit`` caps cases per (task, level) per folder, taken in file
     order (so a small smoke run still covers every level)."""
@@ -93,7 +92,7 @@ def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: 
                 continue
             taken[cell] = taken.get(cell, 0) + 1
             common = dict(case_id=sample["id"], dataset=str(dataset.root), task=sample["task"], level=int(sample["level"]),
-                          image=dataset.image_path(sample), record=sample, lenient=lenient)
+                          image=dataset.image_path(sample), record=sample, scoring=scoring)
             base = sample["id"]
             if pipeline == "planning":
                 cases.append(Case(key=base, variant=prompt, kind="planning", **common))

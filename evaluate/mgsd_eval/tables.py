@@ -12,7 +12,11 @@ from pathlib import Path
 from task_envs.perception import QUESTIONS
 from task_envs.registry import TASKS
 
-PLAN_COLUMNS = ("success", "optimal", "progress", "format", "parse", "illegal", "fell")
+PLAN_COLUMNS = ("success", "optimal", "progress", "format", "parse", "illegal", "fell", "upstream_success",
+                "upstream_optimal")
+#: Columns averaged as upstream MGSD did in its macro rows: cases pooled within a task (``pooled_by_task``),
+#: then the mean over tasks (``pooled_macro``); per task and level they are plain rates like the others.
+UPSTREAM_COLUMNS = ("upstream_success", "upstream_optimal")
 PERCEPTION_COLUMNS = ("field_accuracy", "all_correct")
 USAGE_COLUMNS = ("truncated", "prompt_tokens", "completion_tokens")
 #: Keys of a summary entry that are not metric columns.
@@ -65,6 +69,11 @@ def _row(base: dict, view: View, task: str, level: str, entry: dict, stat: dict)
     return row
 
 
+def _upstream(entry: dict | None) -> dict:
+    """The upstream columns of a pooled entry (absent, e.g. in a summary of before them: nothing)."""
+    return {c: entry[c] for c in UPSTREAM_COLUMNS if entry and c in entry}
+
+
 def table_rows(run: dict) -> list[dict]:
     """Flat rows: per task and level, the task macro (level ``macro``) and the all-task macro (task ``all``)."""
     rows = []
@@ -74,10 +83,11 @@ def table_rows(run: dict) -> list[dict]:
         for task, levels in view.metrics["by_task_level"].items():
             for level, entry in levels.items():
                 rows.append(_row(base, view, task, level, entry, _stat(view, task, level)))
-            rows.append(_row(base, view, task, "macro", view.metrics["by_task"][task], _stat(view, task, None)))
+            pooled = _upstream(view.metrics.get("pooled_by_task", {}).get(task))
+            rows.append(_row(base, view, task, "macro", {**view.metrics["by_task"][task], **pooled}, _stat(view, task, None)))
         by_task = view.metrics["by_task"].values()
-        entry = {**view.metrics["all_tasks_macro"], "n": sum(e["n"] for e in by_task),
-                 "errors": sum(e["errors"] for e in by_task)}
+        entry = {**view.metrics["all_tasks_macro"], **_upstream(view.metrics.get("pooled_macro")),
+                 "n": sum(e["n"] for e in by_task), "errors": sum(e["errors"] for e in by_task)}
         rows.append(_row(base, view, "all", "macro", entry, _stat(view, "all", None)))
     for row in rows:
         del row["data"]
@@ -171,8 +181,8 @@ def _value_ci(row: dict | None, key: str) -> str:
 def headline_table(runs: list[dict], rows: list[dict]) -> str:
     """One line per run and view: the all-task macro with its interval, each task's macro, usage."""
     tasks = task_columns(runs)
-    header = ["run", "pipeline", "variant", "dataset", "metric", "n", "errors", "all-task macro", "95% CI", *tasks,
-              "truncated", "tokens (prompt / completion)"]
+    header = ["run", "pipeline", "variant", "dataset", "metric", "n", "errors", "all-task macro", "95% CI",
+              "as upstream scored it ¹", *tasks, "truncated", "tokens (prompt / completion)"]
     lines = []
     for run in runs:
         for view in views(run):
@@ -183,9 +193,14 @@ def headline_table(runs: list[dict], rows: list[dict]) -> str:
                 r = next((r for r in mine if r["task"] == task), None)
                 per_task.append(_value_ci(r, view.key))
             lines.append([run["label"], run["pipeline"], view.variant, short_dataset(total["dataset"]), view.key,
-                          fmt(total["n"]), fmt(total["errors"]), fmt(total.get(view.key)), fmt_ci(total), *per_task,
+                          fmt(total["n"]), fmt(total["errors"]), fmt(total.get(view.key)), fmt_ci(total),
+                          fmt(total.get("upstream_success")) if view.key == "success" else "-", *per_task,
                           fmt(total.get("truncated")), _tokens(total)])
-    return _md(header, lines, left=5)
+    note = ("¹ Planning success as upstream MGSD's evaluation computed it, from the same replies: its reading of "
+            "answers (`--scoring upstream`, docs/scoring.md) and its macro (cases pooled within each task, then the "
+            "mean over tasks). This is the number that compares with the paper's tables; `all-task macro` is ours "
+            "(the run's `--scoring`, levels averaged within each task).")
+    return _md(header, lines, left=5) + "\n\n" + note
 
 
 def gap_table(run: dict, rows: list[dict]) -> str:

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from ..dataset.folder import DatasetError, load_datasets, read_jsonl
 from ..io_utils import atomic_write_json, atomic_write_text
 from ..metrics import format_table, summarise
+from .args import add_scoring_argument
 from ..registry import get_task
 
 
@@ -54,14 +55,14 @@ def _score(args) -> int:
         if response is None:
             missing += 1
             response = ""
-        scores = get_task(sample["task"]).score(instance, response, lenient=args.lenient)
+        _, scores = get_task(sample["task"]).score_readings(instance, response, args.scoring)
         rows.append({"task": sample["task"], "level": sample["level"], "scores": scores})
     summary = summarise(rows)
     print(format_table(summary))
     if missing:
         print(f"{missing} of {len(cases)} cases have no prediction and were scored as failures")
     if args.out:
-        atomic_write_json(args.out, {"data": args.data, "predictions": args.predictions, "lenient": args.lenient,
+        atomic_write_json(args.out, {"data": args.data, "predictions": args.predictions, "scoring": args.scoring,
                                      "missing_predictions": missing, **summary})
         print(f"metrics written to {args.out}")
     return 0
@@ -84,7 +85,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
     score.add_argument("--predictions", required=True, help="predictions JSONL ({\"id\", \"response\"} per line)")
     score.add_argument("--out", help="write the metrics JSON here")
-    score.add_argument("--lenient", action="store_true",
-                       help="read answers without <answer> tags too (API baselines; report separately)")
+    add_scoring_argument(score)
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(func=_score)

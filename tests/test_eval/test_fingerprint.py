@@ -48,7 +48,7 @@ def test_run_json_records_the_fingerprint_and_rows_keep_usage(mock_server, test_
     texts = {f"student_{t}": load_prompt("student", t) for t in TASKS}
     assert info["prompt"] == "student" and info["prompts"] == sorted(texts)
     assert info["prompt_sha256"] == prompt_sha256(texts)
-    assert info["tasks"] is None and info["levels"] is None and info["limit"] == 1 and info["lenient"] is False
+    assert info["tasks"] is None and info["levels"] is None and info["limit"] == 1 and info["scoring"] == "strict"
     body = server.requests[0]
     assert (body["model"], body["seed"], body["top_k"]) == ("m", 3, 5)
     rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
@@ -77,7 +77,8 @@ REFUSALS = [  # (first run's extra flags, the rerun's, the refusal)
     ([], ["--extra-body", '{"top_k": 5}'], 'extra_body was unset, now {"top_k":5}'),
     (["--model", "a"], ["--model", "b"], "model was a, now b"),
     ([], ["--prompt", "direct"], "prompt was student, now direct"),
-    ([], ["--lenient"], "lenient was false, now true"),
+    ([], ["--lenient"], "scoring was strict, now lenient"),
+    (["--lenient"], ["--scoring", "upstream"], "scoring was lenient, now upstream"),
     ([], ["--tasks", "maze"], 'tasks was unset, now ["maze"]'),
     ([], ["--levels", "maze=3"], 'levels was unset, now {"maze":[3]}'),
     (["--tasks", "frozenlake,maze", "--levels", "3-4"], ["--tasks", "frozenlake,maze", "--levels", "3"],
