@@ -70,8 +70,15 @@ def format_summary(summary: dict) -> str:
     name = summary.get("label") or summary.get("model") or "run"
     run = {**summary, "run": name, "label": name}
     rows = table_rows(run)
-    return "\n\n".join(f"{run['pipeline']} ({view.variant}), model {summary.get('model')}:\n"
-                       + view_section(run, view, rows) for view in views(run))
+    parts = []
+    for view in views(run):
+        part = f"{run['pipeline']} ({view.variant}), model {summary.get('model')}:\n" + view_section(run, view, rows)
+        total = next((r for r in rows if r["variant"] == view.variant and r["task"] == "all"), {})
+        if total.get("upstream_success") is not None:
+            part += (f"\nas upstream scored it (its reading and pooled macro; compares with the paper): success "
+                     f"{fmt(total['upstream_success'])}, optimal {fmt(total['upstream_optimal'])}")
+        parts.append(part)
+    return "\n\n".join(parts)
 
 
 def _notes(runs: list[dict]) -> list[str]:
@@ -86,6 +93,9 @@ def _notes(runs: list[dict]) -> list[str]:
              "of the cases (last two path parts; full paths in report.csv).",
              "- **format**: an `<answer>` block was found; **parse**: it parsed; **illegal**: the plan made an illegal "
              "move; **fell**: FrozenLake, the plan entered a hole.",
+             "- **upstream_success**, **upstream_optimal**: the same replies read as upstream MGSD's evaluation read "
+             "them (docs/scoring.md); in macro rows averaged as upstream did (cases pooled within a task, then the mean "
+             "over tasks). The all-task value is the one to compare with the paper.",
              "- **truncated**: fraction of replies that stopped at the token limit (`finish_reason` `length`); "
              "`-` where the run did not record it. **tokens**: totals reported by the endpoint.",
              "- Perception: exact-match accuracy per question field; set F1 per field is in report.csv / report.json."]
