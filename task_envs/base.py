@@ -69,7 +69,18 @@ class Task:
         raise NotImplementedError
 
     def symbolic_state(self, instance: Any) -> str:
+        """The exact state as text, with the facts a planner needs (the teacher's context and the modality
+        gap's symbolic side); every fact it states is true (tests/test_task_envs/test_stated_facts.py)."""
         raise NotImplementedError
+
+    def safe_first_actions(self, instance: Any) -> list[str]:
+        """The actions that neither break a rule nor end in failure (a hole) from the initial state."""
+        start = self.initial_state(instance)
+        return [a for a in self.actions if self.step(instance, start, a)[1] in (MOVED, SUCCESS)]
+
+    def safe_first_line(self, instance: Any) -> str:
+        names = self.safe_first_actions(instance)
+        return "Safe first actions (legal, and not into a hole): " + (", ".join(names) if names else "none")
 
     def key(self, instance: Any) -> str:
         """Canonical identity of an instance (dedup and split assignment)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from .answers import format_answer
-from .base import ILLEGAL
 from .prompts import load_prompt
 from .registry import get_task
 
@@ -30,21 +29,10 @@ def student_messages(task: str, variant: str = "student") -> list[dict]:
     return [{"role": "user", "content": student_user_content(task, variant)}]
 
 
-def legal_first_actions(task: str, instance: Any) -> list[str]:
-    """The actions that are not illegal in the initial state (a FrozenLake fall counts as legal)."""
-    rules = get_task(task)
-    start = rules.initial_state(instance)
-    return [a for a in rules.actions if rules.step(instance, start, a)[1] != ILLEGAL]
-
-
 def teacher_context(task: str, instance: Any, reference_plan: bool = True) -> str:
-    """The teacher's user turn: the exact state as text, then (by default) an optimal plan."""
+    """The teacher's user turn: the exact state as text (with its facts), then (by default) an optimal plan."""
     rules = get_task(task)
-    lines = [
-        "Exact state of the puzzle:",
-        rules.symbolic_state(instance),
-        f"Actions allowed from the start: {', '.join(legal_first_actions(task, instance))}",
-    ]
+    lines = ["Exact state of the puzzle:", rules.symbolic_state(instance)]
     if reference_plan:
         lines += [f"{REFERENCE_PLAN_LABEL} {', '.join(rules.optimal_plan(instance))}"]
     lines += ["", "Solve the puzzle and finish with one answer block."]

@@ -130,6 +130,7 @@ class FrozenLake(Task):
             "Holes: " + (", ".join(format_pos(h) for h in holes) if holes else "none"),
             "Map (S start, G goal, H hole, F frozen ice):",
             *instance.rows,
+            self.safe_first_line(instance),
         ]
         return "\n".join(lines)
 

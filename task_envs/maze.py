@@ -112,6 +112,7 @@ class Maze(Task):
             for c in range(instance.level):
                 moves = instance.open_moves((r, c))
                 lines.append(f"{format_pos((r, c))}: {', '.join(moves) if moves else 'none'}")
+        lines.append(self.safe_first_line(instance))
         return "\n".join(lines)
 
     def key(self, instance: MazeInstance) -> str:

@@ -135,6 +135,11 @@ class MiniBehaviour(Task):
             "Table cells: " + ", ".join(format_pos(p) for p in instance.table),
             "Room (A agent, P printer, T table, . floor):",
             *self.grid_rows(instance),
+            "Cells next to the printer (pick is legal there): " + ", ".join(format_pos(p) for p in instance.printer_side),
+            "Cells next to the table (drop is legal there while carrying): "
+            + ", ".join(format_pos(p) for p in instance.table_side),
+            "Pick legal at the start: " + ("yes" if instance.agent in instance.printer_side else "no"),
+            self.safe_first_line(instance),
         ]
         return "\n".join(lines)
 
