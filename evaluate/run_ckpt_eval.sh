@@ -14,7 +14,8 @@
 #   LABEL         run name in reports [ckpt]
 #   PIPELINES     any of planning perception modality-gap [all three]
 #   CONCURRENCY [64]  LIMIT (cases per task and level) [all]  MAX_TOKENS [4096]  TEMPERATURE [0.0]
-#   EVAL_ARGS     extra `mgsd eval` flags
+#   EVAL_ARGS     extra `mgsd eval` flags (e.g. --scoring upstream)
+#   PROMPT_DIR    prompt texts <role>_<task>.txt (or upstream MGSD's file names) replacing the package's
 #   MGSD_EVAL_PYTHON  python of your own environment instead of .venvs/eval
 # Rerunning resumes every pipeline.
 set -euo pipefail

@@ -13,16 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from .answers import format_answer
-from .prompts import load_prompt
+from .prompts import IMAGE, STATE, load_prompt
 from .registry import get_task
 
-IMAGE_TOKEN = "<image>"
+IMAGE_TOKEN = IMAGE
 REFERENCE_PLAN_LABEL = "Reference plan (one of the shortest):"
 
 
 def student_user_content(task: str, variant: str = "student") -> str:
-    """The student's user turn text: the image placeholder, then the prompt of ``variant``."""
-    return IMAGE_TOKEN + load_prompt(variant, task)
+    """The student's user turn text: the prompt of ``variant`` with the image placeholder where it marks one,
+    else before it."""
+    text = load_prompt(variant, task)
+    return text if IMAGE_TOKEN in text else IMAGE_TOKEN + text
 
 
 def student_messages(task: str, variant: str = "student") -> list[dict]:
@@ -55,7 +57,8 @@ def teacher_messages(task: str, instance: Any, reference_plan: bool = True) -> l
 def symbolic_messages(task: str, instance: Any) -> list[dict]:
     """The text-only planning query of the modality-gap evaluation."""
     rules = get_task(task)
-    content = load_prompt("symbolic", task) + "\n\n" + rules.symbolic_state(instance)
+    text, state = load_prompt("symbolic", task), rules.symbolic_state(instance)
+    content = text.replace(STATE, state) if STATE in text else text + "\n\n" + state
     return [{"role": "user", "content": content}]
 
 

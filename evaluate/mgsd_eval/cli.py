@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from task_envs.cli.args import add_scoring_argument
+from task_envs.cli.args import add_prompt_dir_argument, add_scoring_argument, use_prompt_dir
 from task_envs.cli.data import parse_tasks, resolve_levels
 from task_envs.cli.evaluation import EVAL_EXTRA
 from task_envs.errors import TaskError
@@ -71,10 +71,11 @@ def _eval(args) -> int:
     from .client import ClientSettings, EndpointError
     from .endpoints import resolve_endpoint
     from .fingerprint import manifest_hashes, project_version, prompt_sha256, request_options
-    from .pipelines import build_cases, prompt_texts
+    from .pipelines import build_cases, prompt_files, prompt_texts
     from .report import format_summary
     from .runner import run_cases
 
+    use_prompt_dir(args)
     if args.concurrency < 1 or (args.limit is not None and args.limit < 1):
         raise TaskError("--concurrency and --limit must be positive")
     tasks, levels = _filters(args)
@@ -91,6 +92,7 @@ def _eval(args) -> int:
     info = {"mgsd_version": project_version(), "pipeline": args.pipeline, "data": data,
             "manifests": manifest_hashes(data), "tasks": tasks, "levels": levels, "limit": args.limit,
             "scoring": args.scoring, "prompt": prompt, "prompt_sha256": prompt_sha256(texts), "prompts": sorted(texts),
+            "prompt_files": prompt_files(args.pipeline, prompt or "student", {c.task for c in cases}),
             "options": request_options(options, extra_body), "label": args.label, "endpoints": endpoint.base_urls}
     try:
         summary = run_cases(cases, settings, args.out, info, progress=not args.quiet, force=args.force,
@@ -132,6 +134,7 @@ def _add_eval_arguments(p: argparse.ArgumentParser, name: str) -> None:
         p.add_argument("--prompt", choices=("student", "direct"), default="student",
                        help="student: brief reasoning then the answer, as trained (default); direct: answer only")
     add_scoring_argument(p)
+    add_prompt_dir_argument(p)
     p.add_argument("--temperature", type=float, default=0.0, help="default: 0.0")
     p.add_argument("--top-p", type=float)
     p.add_argument("--seed", type=int)

@@ -12,7 +12,8 @@ naming the first field that differs and both values. Fields (in the order they a
 - ``options``: every request option (``temperature``, ``top_p``, ``seed``, ``max_tokens``,
   ``max_completion_tokens``, ``stop``, ``extra_body``), null when not sent.
 
-Not compared: ``label``, ``endpoints``, ``model_guessed``, ``prompts``. Never stored: API keys.
+Not compared: ``label``, ``endpoints``, ``model_guessed``, ``prompts``, ``prompt_files`` (where each text came
+from: ``PROMPT_DIR`` or the package; the texts themselves are in ``prompt_sha256``). Never stored: API keys.
 """
 
 from __future__ import annotations

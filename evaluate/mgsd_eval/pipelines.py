@@ -18,7 +18,7 @@ from task_envs import get_task
 from task_envs.chat import content_parts, student_user_content, symbolic_messages
 from task_envs.dataset.folder import instance_of, load_datasets
 from task_envs.perception import score_perception
-from task_envs.prompts import load_prompt
+from task_envs.prompts import load_prompt, prompt_file
 
 PIPELINES = ("planning", "perception", "modality-gap")
 
@@ -71,6 +71,12 @@ def prompt_roles(pipeline: str, prompt: str = "student") -> tuple[str, ...]:
 def prompt_texts(pipeline: str, prompt: str, tasks) -> dict[str, str]:
     """``{"<role>_<task>": text}`` of every prompt the pipeline sends for ``tasks``."""
     return {f"{role}_{task}": load_prompt(role, task) for task in sorted(set(tasks))
+            for role in prompt_roles(pipeline, prompt)}
+
+
+def prompt_files(pipeline: str, prompt: str, tasks) -> dict[str, str]:
+    """``{"<role>_<task>": file}`` of every prompt the pipeline sends: PROMPT_DIR's, or ``package``."""
+    return {f"{role}_{task}": str(prompt_file(role, task) or "package") for task in sorted(set(tasks))
             for role in prompt_roles(pipeline, prompt)}
 
 

@@ -27,3 +27,19 @@ def add_scoring_argument(parser: argparse.ArgumentParser) -> None:
                              "included: docs/scoring.md). Every summary also shows the upstream reading beside.")
     parser.add_argument("--lenient", dest="scoring", action="store_const", const="lenient",
                         help="the same as --scoring lenient")
+
+
+def add_prompt_dir_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prompt-dir", help="folder of prompt texts <role>_<task>.txt (or upstream MGSD's file names) "
+                        "that replace the package's where present (default: $PROMPT_DIR; see task_envs/prompts.py)")
+
+
+def use_prompt_dir(args: argparse.Namespace) -> None:
+    """Make ``--prompt-dir`` the process's ``PROMPT_DIR`` (what every prompt reader consults) and check it."""
+    import os
+
+    from ..prompts import PROMPT_DIR_ENV, prompt_dir
+
+    if getattr(args, "prompt_dir", None):
+        os.environ[PROMPT_DIR_ENV] = args.prompt_dir
+    prompt_dir()

@@ -12,7 +12,7 @@ from ..dataset.folder import load_dataset
 from ..dataset.generate import GenerateSpec, build_dataset
 from ..dataset.importers import import_visualplanning, import_vsp
 from ..dataset.splits import SPLITS
-from .args import task_arg
+from .args import add_prompt_dir_argument, task_arg, use_prompt_dir
 
 
 def parse_level_list(text: str) -> tuple[int, ...]:
@@ -103,6 +103,7 @@ def _import(args) -> int:
 
 
 def _export(args) -> int:
+    use_prompt_dir(args)
     from ..exporters.llamafactory import export_llamafactory
     from ..exporters.selection import parse_task_weights
 
@@ -117,6 +118,7 @@ def _export(args) -> int:
 
 
 def _export_verl(args) -> int:
+    use_prompt_dir(args)
     from ..exporters.selection import parse_task_weights
     from ..exporters.verl import export_verl
 
@@ -130,6 +132,7 @@ def _export_verl(args) -> int:
 
 
 def _export_vlmeval(args) -> int:
+    use_prompt_dir(args)
     from ..exporters.vlmeval import export_vlmeval
 
     from ..exporters.selection import parse_task_weights
@@ -164,6 +167,7 @@ def _export_args(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--per-level", type=int, help="at most this many cases per task and level (default: all)")
     parser.add_argument("--task-weights", help="repeat factors per task, e.g. minibehaviour=3,maze=2 (default: 1 each)")
     parser.add_argument("--force", action="store_true", help="replace an existing export")
+    add_prompt_dir_argument(parser)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

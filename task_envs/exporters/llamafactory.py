@@ -25,6 +25,7 @@ from ..dataset.folder import DatasetError, instance_of
 from ..io_utils import atomic_write_json, publish_dir, staging_dir
 from ..chat import student_user_content, symbolic_messages, teacher_messages
 from ..perception import perception_target
+from ..prompts import prompt_hashes
 from .selection import select_cases
 
 KINDS = ("perception", "plan", "symbolic-plan")
@@ -105,6 +106,8 @@ def export_llamafactory(data: list[str], out: Path | str, kind: str = "perceptio
             tags["system_tag"] = "system"  # the teacher records open with its system prompt
         info = {name: {"file_name": f"{name}.json", "formatting": "sharegpt", "columns": columns, "tags": tags}}
         atomic_write_json(tmp / "dataset_info.json", info)
+        roles = {"perception": ("perception",), "plan": ("student",)}.get(kind, ("symbolic", "teacher"))
+        atomic_write_json(tmp / "prompts.json", prompt_hashes(roles, {r["task"] for r in records}))  # by hash
         publish_dir(tmp, out, replace=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

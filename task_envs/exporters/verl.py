@@ -21,7 +21,7 @@ from pathlib import Path
 from ..chat import student_messages, teacher_context
 from ..dataset.folder import DatasetError, instance_of
 from ..io_utils import atomic_write_bytes
-from ..prompts import load_prompt
+from ..prompts import load_prompt, prompt_hashes
 from . import output_file
 from .selection import select_cases
 
@@ -67,7 +67,11 @@ def export_verl(data: list[str], out: Path | str, per_level: int | None = None,
     out = output_file(out, ".parquet", force)
     cases = select_cases(data, per_level, task_weights)
     rows = list(verl_rows(cases, reference_plan, progress))
+    table = pa.Table.from_pylist(rows)
+    # which prompt texts made the rows (PROMPT_DIR or the package's), by hash
+    prompts = prompt_hashes(("student", "teacher"), {sample["task"] for _, sample in cases})
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"mgsd_prompts": json.dumps(prompts).encode()})
     buffer = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pylist(rows), buffer, row_group_size=256)
+    pq.write_table(table, buffer, row_group_size=256)
     atomic_write_bytes(out, buffer.getvalue().to_pybytes())
     return out, len(rows)
