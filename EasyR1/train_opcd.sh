@@ -32,6 +32,10 @@
 #   NNODES              nodes of the Ray cluster (verl): start `ray start --head` on one node and
 #                       `ray start --address=<head>:6379` on the others, then run this on the head [1]
 #   TEACHER_REFERENCE_PLAN  1 lets the teacher read an optimal plan [1]
+#   PRECISION           fp32-master | bf16 [fp32-master]: fp32-master keeps fp32 trainable weights and AdamW
+#                       states, bf16 compute (updates at lr 1e-6 land); bf16 is upstream's precision, the one the
+#                       paper's numbers came from: bf16 weights and AdamW states, no fp32 master copy (most updates
+#                       at lr 1e-6 round away). verl: fsdp_config.model_dtype; single: dtype=bfloat16 master_dtype=compute
 #   CHECKPOINT_CONTENTS verl: what each checkpoint holds, comma-separated [model,optimizer,extra]; `model` alone
 #                       saves ~2/3 of the disk (4B: ~18 instead of ~53 GB each) but cannot be resumed from
 #   LOGGER              extra loggers: swanlab and/or wandb, comma-separated [none]; they read their own
@@ -98,7 +102,7 @@ echo "OPCD: TRAINER=$TRAINER MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODEL_PATH TEACH
 echo "  DATA_DIR=$DATA_DIR VAL_DIR=$VAL_DIR OUTPUT_DIR=$OUTPUT_DIR TEACHER_REFERENCE_PLAN=$TEACHER_REFERENCE_PLAN LOGGER=${LOGGER:-none}" >&2
 [[ "$TRAINER" == verl ]] && echo "  DEVICE=$DEVICE TRAINER_GPUS=$TRAINER_GPUS TEACHER_GPUS=$TEACHER_GPUS NNODES=$NNODES" >&2
 echo "  PROJECT_NAME=$PROJECT_NAME EXPERIMENT_NAME=$EXPERIMENT_NAME${SWANLAB_MODE:+ SWANLAB_MODE=$SWANLAB_MODE}" >&2
-echo "  overrides: ${OPCD_OVERRIDES:-none}${STUDENT_ADAPTER:+ STUDENT_ADAPTER=$STUDENT_ADAPTER}" >&2
+echo "  PRECISION=${PRECISION:-fp32-master} overrides: ${OPCD_OVERRIDES:-none}${STUDENT_ADAPTER:+ STUDENT_ADAPTER=$STUDENT_ADAPTER}" >&2
 
 # The memory plan, with the system python before any environment or model: settings that fit, or a refusal.
 [[ "$DEVICE" != cuda ]] || GPU_MEMORY_GB=${GPU_MEMORY_GB:-$(gpu_memory_gb)}
@@ -121,12 +125,18 @@ fi
 for l in ${LOGGER//,/ }; do
   case "$l" in swanlab|wandb) ;; *) echo "error: LOGGER: unknown logger '$l' (swanlab, wandb)" >&2; exit 2 ;; esac
 done
+case "${PRECISION:=fp32-master}" in
+  fp32-master) precision_single=() precision_verl=() ;;
+  bf16) precision_single=("dtype=bfloat16" "master_dtype=compute")
+        precision_verl=("actor_rollout_ref.actor.fsdp_config.model_dtype=bf16") ;;
+  *) echo "error: PRECISION must be fp32-master or bf16, got '$PRECISION'" >&2; exit 2 ;;
+esac
 if [[ "$TRAINER" == single ]]; then
   sets=("model_path=$MODEL_PATH" "teacher_model_path=$TEACHER_MODEL_PATH" "train_file=$DATA_DIR/train.parquet"
         "val_file=$val_file" "output_dir=$OUTPUT_DIR" "teacher_reference_plan=$plan"
         "project_name=$PROJECT_NAME" "experiment_name=$EXPERIMENT_NAME" "loggers=jsonl${LOGGER:+,$LOGGER}")
   [[ -z "$STUDENT_ADAPTER" ]] || sets+=("student_adapter=$STUDENT_ADAPTER")
-  sets+=("${planned[@]}")
+  sets+=("${precision_single[@]}" "${planned[@]}")
   for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
   if [[ "${DRY_RUN:-0}" == 1 ]]; then  # needs no environment
     printf '  %s\n' "${sets[@]}" >&2; exit 0
@@ -182,7 +192,7 @@ worker_vars+=(VERL_USE_EXTERNAL_MODULES HF_HUB_OFFLINE TOKENIZERS_PARALLELISM WA
 for var in "${worker_vars[@]}"; do
   [[ -z "${!var:-}" ]] || sets+=("+ray_kwargs.ray_init.runtime_env.env_vars.$var='${!var}'")
 done
-sets+=("${planned[@]}")
+sets+=("${precision_verl[@]}" "${planned[@]}")
 for kv in ${OPCD_OVERRIDES:-}; do sets+=("$kv"); done
 # Compose and validate with verl's own machinery first: a bad override fails here, before Ray starts.
 if [[ "${DRY_RUN:-0}" == 1 ]]; then exec "$PY" -m mgsd_opcd.verl_config --size "$MODEL_SIZE" "${sets[@]}"; fi

@@ -188,8 +188,11 @@ def validate(cfg: OPCDConfig) -> None:
         raise ConfigError(f"setting 'mini_batch_size' ({cfg.mini_batch_size}) must divide batch_size ({cfg.batch_size})")
     if not 0 < cfg.clip_ratio_low < 1 or cfg.clip_ratio_high <= 0 or cfg.clip_ratio_dual <= 1:
         raise ConfigError("clip ratios: need 0 < clip_ratio_low < 1, clip_ratio_high > 0, clip_ratio_dual > 1")
-    if not 0 < cfg.temperature or not 0 < cfg.top_p <= 1:
-        raise ConfigError("rollout sampling: need temperature > 0 and 0 < top_p <= 1")
+    if not 0 < cfg.top_p <= 1:
+        raise ConfigError("rollout sampling: need 0 < top_p <= 1")
+    if cfg.temperature != 1.0:  # the student's and teacher's log-probs are those of temperature 1
+        raise ConfigError(f"setting 'temperature': OPCD samples at 1.0, the temperature both policies are scored at, "
+                          f"got {cfg.temperature} (validation has its own val_temperature)")
     unknown = set(cfg.loggers) - {"jsonl", "swanlab", "wandb"}
     if unknown:
         raise ConfigError(f"setting 'loggers': unknown {sorted(unknown)}; expected jsonl, swanlab, wandb")

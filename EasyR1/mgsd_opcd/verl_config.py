@@ -25,6 +25,7 @@ def compose_config(size: str, overrides: list[str] = ()):
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
         cfg = compose(config_name=f"opcd_qwen3vl_{size}", overrides=list(overrides))
     check_batch_split(cfg)
+    check_on_policy(cfg)
     validate_config(cfg, use_reference_policy=need_reference_policy(cfg), use_critic=need_critic(cfg))
     return cfg
 
@@ -37,6 +38,21 @@ def check_batch_split(cfg) -> None:
     if (batch * n) % (gpus * nodes):
         raise ValueError(f"the train batch ({batch} prompts x {n} responses) must divide by TRAINER_GPUS x NNODES "
                          f"= {gpus} x {nodes}: change TRAINER_GPUS, NNODES or data.train_batch_size")
+
+
+def check_on_policy(cfg) -> None:
+    """OPCD's advantage is log p_teacher - log p_student of the sampled tokens. verl scores the teacher at
+    temperature 1 whatever the rollout's, and computes the student's term from the update's own forward pass,
+    which is the policy that sampled only for one update per rollout batch (PPO mini-batch = the batch, one
+    epoch). Anything else would distil an off-policy signal silently."""
+    actor, rollout = cfg.actor_rollout_ref.actor, cfg.actor_rollout_ref.rollout
+    if rollout.temperature != 1.0:
+        raise ValueError(f"actor_rollout_ref.rollout.temperature={rollout.temperature}: OPCD samples at 1.0, the "
+                         "temperature verl scores the teacher at (validation has its own val_kwargs.temperature)")
+    if actor.ppo_epochs != 1 or actor.ppo_mini_batch_size != cfg.data.train_batch_size:
+        raise ValueError(f"actor ppo_epochs={actor.ppo_epochs}, ppo_mini_batch_size={actor.ppo_mini_batch_size} with "
+                         f"data.train_batch_size={cfg.data.train_batch_size}: the k1 advantage is on-policy only with "
+                         "one update per batch: set ppo_epochs=1 and ppo_mini_batch_size=data.train_batch_size")
 
 
 def main(argv=None) -> int:

@@ -111,6 +111,19 @@ def test_verl_dry_run_is_validated_by_verl():
     assert cfg.distillation.teacher_models.teacher_model.inference.max_num_batched_tokens == 4096
     assert cfg.ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES == "mgsd_opcd.verl_plugin"
     assert cfg.ray_kwargs.ray_init.address == "local"  # one node: a private Ray instance, never another job's
+    for overrides, words in (("actor_rollout_ref.rollout.temperature=0.7", "rollout.temperature=0.7: OPCD samples at 1.0"),
+                             ("actor_rollout_ref.actor.ppo_mini_batch_size=16", "ppo_mini_batch_size=16 with "
+                              "data.train_batch_size=32: the k1 advantage is on-policy only"),
+                             ("actor_rollout_ref.actor.ppo_epochs=2", "ppo_epochs=2")):
+        off = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "OPCD_OVERRIDES": overrides})
+        assert off.returncode == 2 and words in off.stderr.strip().splitlines()[-1], off.stderr[-500:]
+    # upstream's precision with one setting: bf16 weights and optimizer states (verl), no fp32 master (single)
+    bf16 = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "PRECISION": "bf16"})
+    assert OmegaConf.create(bf16.stdout).actor_rollout_ref.actor.fsdp_config.model_dtype == "bf16"
+    assert cfg.actor_rollout_ref.actor.fsdp_config.model_dtype == "fp32"  # the default: fp32 master weights
+    single = run("train_opcd.sh", {"TRAINER": "single", "DRY_RUN": "1", "PRECISION": "bf16"})
+    assert "dtype=bfloat16" in single.stderr and "master_dtype=compute" in single.stderr
+    assert run("train_opcd.sh", {"TRAINER": "single", "DRY_RUN": "1", "PRECISION": "fp16"}).returncode == 2
     bad = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "TRAINER_GPUS": "6"})
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines()[-1] == ("mgsd_opcd: invalid verl config: ValueError: the train batch (32 prompts "

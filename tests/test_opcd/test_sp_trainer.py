@@ -119,6 +119,9 @@ def test_spread_covers_every_cell(opcd_data):
 def test_bad_settings_fail_with_one_line(opcd_data, tiny_model, tmp_path):
     with pytest.raises(ConfigError, match="unknown setting 'batchsize'"):
         load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path) + ["batchsize=3"])
+    # a rollout at another temperature than the one both policies are scored at: off-policy, refused
+    with pytest.raises(ConfigError, match=r"^setting 'temperature': OPCD samples at 1.0, .* got 0.7 "):
+        load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path, temperature=0.7))
     with pytest.raises(ConfigError, match="teacher_model_path.*not a Hugging Face model folder"):
         load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path, teacher_model_path=tmp_path))
     proc = subprocess.run([sys.executable, "-m", "mgsd_opcd.sp_train", "--config", str(CONFIG),
