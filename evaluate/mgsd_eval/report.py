@@ -18,6 +18,7 @@ from task_envs.errors import TaskError
 from task_envs.io_utils import atomic_write_json, atomic_write_text
 
 from .curves import plot_training_curves, read_training, summary_of
+from .diagnostics import diagnostics, diagnostics_md, plot_diagnostics
 from .intervals import BOOTSTRAP, WILSON
 from .plots import plot_modality_gap, plot_success_by_level
 from .runner import RESULTS, read_results
@@ -28,7 +29,7 @@ from .tables import (PERCEPTION_COLUMNS, PLAN_COLUMNS, USAGE_COLUMNS, fmt, gap_t
 __all__ = ["load_run", "table_rows", "format_summary", "write_report"]
 
 #: Every plot a report can draw (so that one left by an earlier report in the same folder can be removed).
-PLOTS = ("success_by_level.png", "modality_gap.png", "training_curves.png")
+PLOTS = ("success_by_level.png", "modality_gap.png", "training_curves.png", "diagnostics.png")
 
 
 def _counts_match(metrics: dict, stats: dict) -> bool:
@@ -158,8 +159,10 @@ def write_report(run_paths: list[str], out: str | Path | None = None, training: 
     out = Path(out) if out is not None else _default_out(run_paths, training)
     out.mkdir(parents=True, exist_ok=True)
     rows = [row for run in runs for row in table_rows(run)]
+    diag = diagnostics(runs)
     plots = [name for name, draw, what in (("success_by_level.png", plot_success_by_level, runs),
                                            ("modality_gap.png", plot_modality_gap, runs),
+                                           ("diagnostics.png", plot_diagnostics, diag),
                                            ("training_curves.png", plot_training_curves, trained))
              if draw(what, out / name)]
     _remove_stale(out, plots)
@@ -167,7 +170,7 @@ def write_report(run_paths: list[str], out: str | Path | None = None, training: 
     atomic_write_json(out / "report.json", {
         "headline": "planning success, all-task macro (MGSD's headline)",
         "intervals": {"confidence": 0.95, "cells": WILSON, "macros": BOOTSTRAP},
-        "runs": runs, "rows": rows, "training": training_info, "plots": plots})
+        "runs": runs, "rows": rows, "diagnostics": diag, "training": training_info, "plots": plots})
     extra = sorted({k for r in rows for k in r} - {"run", "label", "pipeline", "variant", "dataset", "task", "level", "n",
                                                    "errors", "ci_metric", "ci_low", "ci_high", "ci_method",
                                                    *PLAN_COLUMNS, *PERCEPTION_COLUMNS, *USAGE_COLUMNS})
@@ -190,6 +193,7 @@ def write_report(run_paths: list[str], out: str | Path | None = None, training: 
                    view_section(run, view, rows), ""]
         if run["pipeline"] == "modality-gap":
             md += [f"### {run['label']}: modality gap", "", gap_table(run, rows), ""]
+    md += diagnostics_md(diag)
     if trained:
         md += _training_md(training_info)
     if runs:

@@ -30,6 +30,8 @@ from task_envs.errors import TaskError
 from task_envs.io_utils import atomic_write_json, atomic_write_text
 from task_envs.registry import TASKS
 
+from .diagnostics import diagnostics_md
+
 #: summary.json name -> (label of the run in toy.sh, pipeline, variant, what the row is)
 ROWS = {
     "base_visual": ("base", "modality-gap", "visual", "base (toy text planner), image"),
@@ -179,7 +181,7 @@ def write_toy_report(runs: Path, out: Path, seed: int | None = None, command: st
                                      if "base_symbolic" in rows and "base_visual" in rows else None),
                "training": report.get("training", []), "seed": seed, "command": command, "settings_key": settings_key,
                "stage_seconds": seconds, "paper_macro_success_pct": {k: {"base": a, "mgsd": b} for k, (a, b) in PAPER.items()},
-               "intervals": report.get("intervals")}
+               "intervals": report.get("intervals"), "diagnostics": report.get("diagnostics") or {}}
     atomic_write_json(out / "summary.json", summary)
     drawn = plot(rows, out / "toy_macro.png")
     md = ["# Toy-scale MGSD (make toy)", "",
@@ -205,6 +207,9 @@ def write_toy_report(runs: Path, out: Path, seed: int | None = None, command: st
                       f"{f'{kl[0][1]:.3f} -> {kl[-1][1]:.3f}' if kl else '-'} | "
                       f"{f'{val[0][1]:.3f} -> {val[-1][1]:.3f}' if val else '-'} |")
         md += ["", "Curves: `training_curves.png`.", ""]
+    md += diagnostics_md(report.get("diagnostics") or {})
+    if "diagnostics.png" in report.get("plots", []):
+        md += ["![diagnostics](diagnostics.png)", ""]
     md += ["## Reproduce", "", f"Command: `{command or 'make toy'}`; seed {seed} (data generation and every training "
            "seed; evaluation is greedy).", ""]
     if seconds:

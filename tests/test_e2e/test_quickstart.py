@@ -42,8 +42,14 @@ def test_quickstart_runs_every_stage_and_is_reentrant(tmp_path):
     labels = {r["label"] for r in rows}
     assert labels == {"base", "sft", "opcd"}
     assert {r["pipeline"] for r in rows} == {"planning", "perception", "modality-gap"}
-    for png in ("success_by_level.png", "modality_gap.png", "training_curves.png"):
+    for png in ("success_by_level.png", "modality_gap.png", "training_curves.png", "diagnostics.png"):
         assert (report / png).stat().st_size > 1000
+    diagnostics = json.loads((report / "report.json").read_text())["diagnostics"]
+    assert set(diagnostics) == {"base", "sft", "opcd"}
+    for label, tasks in diagnostics.items():
+        assert set(tasks) == {"frozenlake", "maze", "minibehaviour"}
+        assert all({"perception_x_planning", "symbolic_x_visual"} <= set(e) for e in tasks.values()), label
+    assert "## Diagnostics" in (report / "report.md").read_text()
     for label in ("base", "sft", "opcd"):
         summary = json.loads((tmp_path / "runs" / label / "planning" / "summary.json").read_text())
         row = next(r for r in rows if r["label"] == label and r["pipeline"] == "planning" and r["task"] == "all")

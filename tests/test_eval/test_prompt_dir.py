@@ -3,6 +3,7 @@ checked for their placeholders, recorded by hash; upstream MGSD's file names wor
 
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -15,7 +16,7 @@ MINE = "Look at <TEST-IMAGE> and plan the shortest route. End with <answer>...</
 
 @pytest.fixture(autouse=True)
 def no_prompt_dir(monkeypatch):
-    monkeypatch.delenv("PROMPT_DIR", raising=False)  # restored afterwards, also when the CLI sets it
+    monkeypatch.setenv("PROMPT_DIR", "")  # empty = unset; removed afterwards, also when the CLI set it
 
 
 def sha(text: str) -> str:
@@ -101,7 +102,6 @@ def test_exports_and_runs_record_the_texts_by_hash(tmp_path, capsys, mock_server
     info = json.loads((run / "run.json").read_text())
     assert info["prompt_files"] == {"student_maze": str(prompts / "student_maze.txt")}
     # the same folder without the prompt dir: the texts differ, so the rerun is refused
-    import os
-    os.environ.pop("PROMPT_DIR", None)
+    os.environ["PROMPT_DIR"] = ""
     rc, _, err = mgsd_inproc(capsys, *args)
     assert rc == 2 and "prompt_sha256 was " in err

@@ -109,7 +109,8 @@ def test_stale_plots_are_removed_and_other_files_kept(runs, tmp_path):
     out = tmp_path / "report"
     training = write_single_metrics(tmp_path / "train")
     write_report([str(p) for p in runs.values()], out, training=[str(training)])
-    assert {p.name for p in out.glob("*.png")} == {"success_by_level.png", "modality_gap.png", "training_curves.png"}
+    assert {p.name for p in out.glob("*.png")} == {"success_by_level.png", "modality_gap.png", "diagnostics.png",
+                                                 "training_curves.png"}
     (out / "notes.txt").write_text("mine")
     write_report([str(runs["planning"])], out)
     assert {p.name for p in out.glob("*.png")} == {"success_by_level.png"} and (out / "notes.txt").is_file()
