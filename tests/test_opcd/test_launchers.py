@@ -37,6 +37,17 @@ def test_prepare_writes_both_parquet_files(prepared):
     assert pq.read_metadata(prepared / "val.parquet").num_rows == 3
 
 
+def test_upstream_data_size_is_selectable(prepared, tmp_path):
+    """DATA_SIZE=upstream: 750 train cases per task and level (generated, and the export's cap)."""
+    env = {"OUT_DIR": str(tmp_path), "TRAIN_DIRS": str(prepared / "raw" / "train"),
+           "VAL_DIRS": str(prepared / "raw" / "val"), "DATA_SIZE": "upstream"}
+    proc = run("prepare_opcd_data.sh", env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "DATA_SIZE=upstream" in proc.stderr and "PER_LEVEL=750 " in proc.stderr and "TRAIN_PER_LEVEL_CAP=750 " in proc.stderr
+    bad = run("prepare_opcd_data.sh", {**env, "DATA_SIZE": "paper"})
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: DATA_SIZE must be recipe or upstream, got 'paper'"
+
+
 def test_single_process_training_and_merge(prepared, tiny_model, tmp_path):
     out = tmp_path / "opcd"
     # A card just too small for the run as configured: the memory plan's lean settings reach the trainer.
