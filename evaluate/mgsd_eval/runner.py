@@ -146,8 +146,13 @@ def run_cases(cases: list[Case], settings: ClientSettings, run_dir: Path | str, 
     run_dir = Path(run_dir)
     info = asyncio.run(_evaluate(cases, settings, run_dir, info, force, progress, warn))
     results = run_dir / RESULTS
-    # One row per case, in case order; rows of cases no longer asked for are kept after them.
+    # One row per case, in case order; rows of cases no longer asked for are kept after them. Stored replies are
+    # scored again (no request): rows written before a reading existed (upstream_*) get it.
     latest = read_results(results)
+    for case in cases:
+        row = latest.get(case.key)
+        if row is not None and row.get("text") is not None:
+            row["actions"], row["scores"] = case.score(row["text"])
     ordered = [latest[c.key] for c in cases if c.key in latest]
     keys = {c.key for c in cases}
     ordered += [row for key, row in latest.items() if key not in keys]

@@ -43,3 +43,15 @@ def test_upstream_reading_beside_the_strict_one(mock_server, test_split, tmp_pat
     assert rc == 0 and "as upstream scored it ¹" in report and "compares with the paper" in report
     headline = next(l for l in report.splitlines() if l.startswith("| ") and "planning" in l)
     assert f"| {pooled:.3f} |" in headline
+
+
+def test_a_run_made_before_the_upstream_reading_gets_it_without_requests(mock_server, test_split, tmp_path, capsys):
+    server = mock_server(reply=lambda request: REPLY)
+    _, rows, _ = _run(capsys, server, test_split, tmp_path / "run")
+    old = [{**r, "scores": {k: v for k, v in r["scores"].items() if not k.startswith("upstream_")}} for r in rows]
+    (tmp_path / "run" / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
+    asked = server.chat_count
+    _, again, summary = _run(capsys, server, test_split, tmp_path / "run")
+    assert server.chat_count == asked
+    assert [r["scores"] for r in again] == [r["scores"] for r in rows]
+    assert "upstream_success" in summary["metrics"]["pooled_macro"]
