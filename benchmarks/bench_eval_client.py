@@ -57,8 +57,11 @@ def main() -> int:
     parser.add_argument("--memory-requests", type=int, default=10000)
     parser.add_argument("--port", type=int, default=8391)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-m", "mgsd_eval.mock_server", "--port", str(args.port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mgsd_eval.mock_server", "--port", str(args.port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{args.port}/v1"
     try:
         for _ in range(100):
@@ -76,8 +79,10 @@ def main() -> int:
         total = args.memory_requests // 64 * 64
         marks = {1000, total // 2, total}
         rate, memory = asyncio.run(measure(url, 64, args.memory_requests, checkpoints=marks))
-        print(f"memory over {total} requests at 64 concurrency ({rate:.0f} requests/s): "
-              + ", ".join(f"{n}: {m:.0f} MiB" for n, m in sorted(memory)))
+        print(
+            f"memory over {total} requests at 64 concurrency ({rate:.0f} requests/s): "
+            + ", ".join(f"{n}: {m:.0f} MiB" for n, m in sorted(memory))
+        )
     finally:
         server.terminate()
         server.wait()

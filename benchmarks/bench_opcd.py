@@ -29,6 +29,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import torch
+
     from mgsd_opcd.sp_config import load_config
     from mgsd_opcd.sp_train import Trainer
     from mgsd_sft.tiny_model import build
@@ -40,16 +41,27 @@ def main() -> int:
     model = build(REPO / "models" / "tiny-qwen3-vl")
     data, _ = build_dataset(default_spec("train", per_level=4, seed=2), work / "train", progress=False)
     parquet, _ = export_verl([str(data)], work / "train.parquet")
-    cfg = load_config(REPO / "EasyR1" / "configs" / "opcd_single_process.yaml", [
-        f"model_path={model}", f"teacher_model_path={model}", f"train_file={parquet}", "val_file=",
-        f"output_dir={work / 'run'}", f"batch_size={args.batch}", f"micro_batch_size={args.micro}",
-        f"max_response_length={args.response}", f"device={args.device}", "lr=1e-5"])
+    cfg = load_config(
+        REPO / "EasyR1" / "configs" / "opcd_single_process.yaml",
+        [
+            f"model_path={model}",
+            f"teacher_model_path={model}",
+            f"train_file={parquet}",
+            "val_file=",
+            f"output_dir={work / 'run'}",
+            f"batch_size={args.batch}",
+            f"micro_batch_size={args.micro}",
+            f"max_response_length={args.response}",
+            f"device={args.device}",
+            "lr=1e-5",
+        ],
+    )
     trainer = Trainer(cfg)
     trainer.eos = set()  # fixed-length responses: comparable figures whatever the random model emits
     rows = trainer.train_rows
     figures = []
     for step in range(args.steps + 1):
-        batch = rows[(step * args.batch) % (len(rows) - args.batch):][:args.batch]
+        batch = rows[(step * args.batch) % (len(rows) - args.batch) :][: args.batch]
         metrics = trainer.train_step(batch)
         trainer.step += 1
         if step:  # the first step warms up kernels and allocators
@@ -62,8 +74,10 @@ def main() -> int:
     else:
         peak = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB RSS"
         name = f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; batch {args.batch}, micro {args.micro}, {args.response} response tokens, "
-          f"median of {len(figures)} steps")
+    print(
+        f"device: {name}; batch {args.batch}, micro {args.micro}, {args.response} response tokens, "
+        f"median of {len(figures)} steps"
+    )
     print(f"samples/s: {sps:.2f}   response tokens/s: {tps:.0f}   peak memory: {peak}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

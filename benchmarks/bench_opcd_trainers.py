@@ -46,8 +46,13 @@ def run(trainer: str, env: dict, log: Path) -> dict:
     """Launch one trainer; returns wall time, peak tree RSS and the per-step rows of its metrics.jsonl."""
     start = time.perf_counter()
     with log.open("w") as out:
-        proc = subprocess.Popen(["bash", str(REPO / "EasyR1" / "train_opcd.sh")], cwd=REPO, stdout=out,
-                                stderr=subprocess.STDOUT, env={**os.environ, **env, "TRAINER": trainer})
+        proc = subprocess.Popen(
+            ["bash", str(REPO / "EasyR1" / "train_opcd.sh")],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env, "TRAINER": trainer},
+        )
         handle, peak = psutil.Process(proc.pid), [0]
 
         def poll():
@@ -94,14 +99,19 @@ def main() -> int:
     per_level = max(1, -(-need // 10))
     data, _ = build_dataset(default_spec("train", per_level=per_level, seed=2), work / "train", progress=False)
     export_verl([str(data)], work / "data" / "train.parquet")
-    common = {"MODEL_SIZE": "tiny", "MODEL_PATH": str(model), "TEACHER_MODEL_PATH": str(model),
-              "DATA_DIR": str(work / "data"), "MGSD_OPCD_PYTHON": sys.executable}
+    common = {
+        "MODEL_SIZE": "tiny",
+        "MODEL_PATH": str(model),
+        "TEACHER_MODEL_PATH": str(model),
+        "DATA_DIR": str(work / "data"),
+        "MGSD_OPCD_PYTHON": sys.executable,
+    }
     overrides = {
         "verl": f"trainer.total_training_steps={args.steps} data.train_batch_size={args.batch} "
-                f"actor_rollout_ref.actor.ppo_mini_batch_size={args.batch} data.max_response_length={args.response} "
-                f"actor_rollout_ref.rollout.max_model_len={1024 + args.response} trainer.save_freq=-1",
+        f"actor_rollout_ref.actor.ppo_mini_batch_size={args.batch} data.max_response_length={args.response} "
+        f"actor_rollout_ref.rollout.max_model_len={1024 + args.response} trainer.save_freq=-1",
         "single": f"max_steps={args.steps} batch_size={args.batch} micro_batch_size=2 "
-                  f"max_response_length={args.response} save_freq=0 lr=1e-4",
+        f"max_response_length={args.response} save_freq=0 lr=1e-4",
     }
     results = {}
     for trainer in ("single", "verl"):
@@ -112,14 +122,24 @@ def main() -> int:
         if len(steps) != args.steps:
             raise SystemExit(f"{trainer}: expected {args.steps} steps in metrics.jsonl, found {len(steps)}")
         per_step = statistics.median(steps[1:] or steps)  # the first step warms up
-        results[trainer] = {"startup_s": result["wall"] - sum(steps), "s_per_step": per_step,
-                            "samples_per_s": args.batch / per_step, "peak_pss_gib": result["peak"] / 2**30}
+        results[trainer] = {
+            "startup_s": result["wall"] - sum(steps),
+            "s_per_step": per_step,
+            "samples_per_s": args.batch / per_step,
+            "peak_pss_gib": result["peak"] / 2**30,
+        }
 
-    print(f"OPCD trainers on CPU ({psutil.cpu_count()} cores), tiny Qwen3-VL, batch {args.batch}, "
-          f"{args.response} response tokens, {args.steps} steps (median step after the first), no validation")
+    print(
+        f"OPCD trainers on CPU ({psutil.cpu_count()} cores), tiny Qwen3-VL, batch {args.batch}, "
+        f"{args.response} response tokens, {args.steps} steps (median step after the first), no validation"
+    )
     print(f"{'':<16}{'single':>12}{'verl+vLLM':>12}{'verl/single':>13}")
-    for key, label, fmt in [("startup_s", "start-up s", "{:.1f}"), ("s_per_step", "s/step", "{:.2f}"),
-                            ("samples_per_s", "samples/s", "{:.2f}"), ("peak_pss_gib", "peak PSS GiB", "{:.2f}")]:
+    for key, label, fmt in [
+        ("startup_s", "start-up s", "{:.1f}"),
+        ("s_per_step", "s/step", "{:.2f}"),
+        ("samples_per_s", "samples/s", "{:.2f}"),
+        ("peak_pss_gib", "peak PSS GiB", "{:.2f}"),
+    ]:
         a, b = results["single"][key], results["verl"][key]
         print(f"{label:<16}{fmt.format(a):>12}{fmt.format(b):>12}{b / a:>12.2f}x")
     shutil.rmtree(work, ignore_errors=True)

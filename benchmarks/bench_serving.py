@@ -39,8 +39,9 @@ SERVERS = {"vllm": ("vLLM", "serve_vllm.sh"), "llamafactory": ("llamafactory-cli
 
 
 def setup_env(name: str) -> str:
-    return subprocess.run(["bash", str(REPO / "requirements" / "setup_env.sh"), name], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["bash", str(REPO / "requirements" / "setup_env.sh"), name], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def free_port() -> int:
@@ -62,15 +63,25 @@ def build_requests(count: int, max_tokens: int, seeded: bool = False) -> list[di
         buffer = io.BytesIO()
         task.render(task.generate(level, 1000 + i)).save(buffer, format="PNG")
         image = base64.b64encode(buffer.getvalue()).decode()
-        content = [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
-                   {"type": "text", "text": load_prompt("student", name)}]
-        requests.append({"messages": [{"role": "user", "content": content}], "max_tokens": max_tokens,
-                         "temperature": 1.0, **({"seed": i} if seeded else {})})
+        content = [
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
+            {"type": "text", "text": load_prompt("student", name)},
+        ]
+        requests.append(
+            {
+                "messages": [{"role": "user", "content": content}],
+                "max_tokens": max_tokens,
+                "temperature": 1.0,
+                **({"seed": i} if seeded else {}),
+            }
+        )
     return requests
 
 
 def post(url: str, body: dict, timeout: float = 600) -> dict:
-    request = urllib.request.Request(url + "/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url + "/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
@@ -116,12 +127,23 @@ def measure(url: str, model: str, requests: list[dict], concurrency: int) -> dic
     elapsed = time.perf_counter() - start
     completion = [r["usage"]["completion_tokens"] for r in replies]
     prompt = [r["usage"]["prompt_tokens"] for r in replies]
-    return {"req_s": len(bodies) / elapsed, "tok_s": sum(completion) / elapsed, "completion": statistics.mean(completion),
-            "prompt": statistics.mean(prompt)}
+    return {
+        "req_s": len(bodies) / elapsed,
+        "tok_s": sum(completion) / elapsed,
+        "completion": statistics.mean(completion),
+        "prompt": statistics.mean(prompt),
+    }
 
 
-def bench_server(kind: str, model: Path, requests: list[dict], c1_requests: list[dict], concurrency: int,
-                 workdir: Path, timeout: float) -> dict:
+def bench_server(
+    kind: str,
+    model: Path,
+    requests: list[dict],
+    c1_requests: list[dict],
+    concurrency: int,
+    workdir: Path,
+    timeout: float,
+) -> dict:
     port = free_port()
     env = {**os.environ, "MODEL_PATH": str(model), "SERVED_NAME": "bench", "HF_HUB_OFFLINE": "1"}
     if kind == "vllm":
@@ -136,8 +158,14 @@ def bench_server(kind: str, model: Path, requests: list[dict], c1_requests: list
     log = workdir / f"{kind}.log"
     with log.open("w") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(["bash", str(REPO / "evaluate" / SERVERS[kind][1])], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
+        proc = subprocess.Popen(
+            ["bash", str(REPO / "evaluate" / SERVERS[kind][1])],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=REPO,
+        )
     rss = PeakRss(proc.pid)
     rss.start()
     try:
@@ -174,17 +202,26 @@ def _has_gpu() -> bool:
 
 def table(results: dict, concurrency: int) -> str:
     v, l = results["vllm"], results["llamafactory"]
-    rows = [("start-up (s)", v["startup_s"], l["startup_s"], "{:.1f}"),
-            ("req/s, concurrency 1", v["c1"]["req_s"], l["c1"]["req_s"], "{:.2f}"),
-            (f"req/s, concurrency {concurrency}", v["cn"]["req_s"], l["cn"]["req_s"], "{:.2f}"),
-            ("completion tok/s, concurrency 1", v["c1"]["tok_s"], l["c1"]["tok_s"], "{:.1f}"),
-            (f"completion tok/s, concurrency {concurrency}", v["cn"]["tok_s"], l["cn"]["tok_s"], "{:.1f}"),
-            ("completion tokens / request", v["cn"]["completion"], l["cn"]["completion"], "{:.1f}"),
-            ("prompt tokens / request", v["cn"]["prompt"], l["cn"]["prompt"], "{:.1f}"),
-            ("peak RSS of the server (GiB)", v["peak_rss"] / 2**30, l["peak_rss"] / 2**30, "{:.2f}")]
-    lines = [f"| metric | {SERVERS['vllm'][0]} | {SERVERS['llamafactory'][0]} | vLLM / LLaMA-Factory |", "|---|---:|---:|---:|"]
+    rows = [
+        ("start-up (s)", v["startup_s"], l["startup_s"], "{:.1f}"),
+        ("req/s, concurrency 1", v["c1"]["req_s"], l["c1"]["req_s"], "{:.2f}"),
+        (f"req/s, concurrency {concurrency}", v["cn"]["req_s"], l["cn"]["req_s"], "{:.2f}"),
+        ("completion tok/s, concurrency 1", v["c1"]["tok_s"], l["c1"]["tok_s"], "{:.1f}"),
+        (f"completion tok/s, concurrency {concurrency}", v["cn"]["tok_s"], l["cn"]["tok_s"], "{:.1f}"),
+        ("completion tokens / request", v["cn"]["completion"], l["cn"]["completion"], "{:.1f}"),
+        ("prompt tokens / request", v["cn"]["prompt"], l["cn"]["prompt"], "{:.1f}"),
+        ("peak RSS of the server (GiB)", v["peak_rss"] / 2**30, l["peak_rss"] / 2**30, "{:.2f}"),
+    ]
+    lines = [
+        f"| metric | {SERVERS['vllm'][0]} | {SERVERS['llamafactory'][0]} | vLLM / LLaMA-Factory |",
+        "|---|---:|---:|---:|",
+    ]
     for name, a, b, fmt in rows:
-        lines.append(f"| {name} | {fmt.format(a)} | {fmt.format(b)} | {a / b:.2f}x |" if b else f"| {name} | {fmt.format(a)} | {fmt.format(b)} | - |")
+        lines.append(
+            f"| {name} | {fmt.format(a)} | {fmt.format(b)} | {a / b:.2f}x |"
+            if b
+            else f"| {name} | {fmt.format(a)} | {fmt.format(b)} | - |"
+        )
     return "\n".join(lines)
 
 
@@ -202,20 +239,30 @@ def main() -> int:
     args = parser.parse_args()
     model = args.model
     if model is None:
-        out = subprocess.run([setup_env("sft"), "-m", "mgsd_sft.tiny_model", "--out", str(REPO / "models" / "tiny-qwen3-vl")],
-                             capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [setup_env("sft"), "-m", "mgsd_sft.tiny_model", "--out", str(REPO / "models" / "tiny-qwen3-vl")],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         model = Path(out)
     requests = build_requests(args.requests, args.max_tokens, args.seeded)
-    c1_requests = requests[:args.requests_c1]
+    c1_requests = requests[: args.requests_c1]
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench_serving_") as tmp:
         for kind in args.servers.split(","):
             print(f"{SERVERS[kind][0]}: starting {SERVERS[kind][1]} on {model} ...", file=sys.stderr, flush=True)
             results[kind] = bench_server(kind, model, requests, c1_requests, args.concurrency, Path(tmp), args.timeout)
             print(f"  {json.dumps(results[kind])}", file=sys.stderr, flush=True)
-    print(f"model {model}, {args.requests} image requests at concurrency {args.concurrency} and {len(c1_requests)} at 1, "
-          f"max_tokens {args.max_tokens}, temperature 1{', one seed per request' if args.seeded else ''}; {os.cpu_count()} CPUs, load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
+    print(
+        f"model {model}, {args.requests} image requests at concurrency {args.concurrency} and {len(c1_requests)} at 1, "
+        f"max_tokens {args.max_tokens}, temperature 1{', one seed per request' if args.seeded else ''}; {os.cpu_count()} CPUs, load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end"
+    )
     if "vllm" in results and "llamafactory" in results:
         print(table(results, args.concurrency))
     if args.json:

@@ -62,7 +62,9 @@ def responses_for(task_name: str, instance, rng: random.Random) -> list[str]:
     return [
         "Let me think. The goal is close. " + format_answer(plan),
         format_answer(random_plan),
-        "Reasoning...\n<answer>" + "".join(a[0].upper() for a in plan if a in ("up", "down", "left", "right")) + "</answer>",
+        "Reasoning...\n<answer>"
+        + "".join(a[0].upper() for a in plan if a in ("up", "down", "left", "right"))
+        + "</answer>",
         "I would go " + " then ".join(plan),
     ]
 
@@ -96,7 +98,9 @@ def time_scoring(n_responses: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-level", type=int, default=300, help="samples per level for generation (default 300)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="parallel worker count (default: cores)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="parallel worker count (default: cores)"
+    )
     parser.add_argument("--responses", type=int, default=50_000, help="responses to score (default 50000)")
     parser.add_argument("--tmp", default=str(REPO / "data"), help="where the end-to-end builds write (default: data/)")
     args = parser.parse_args()
@@ -115,8 +119,10 @@ def main() -> None:
             many = time_generation(name, args.per_level, args.workers)
             build_one = time_build(name, args.per_level, 1, tmp)
             build_many = time_build(name, args.per_level, args.workers, tmp)
-            print(f"{name:<14}{one:>10.0f}{many:>12.0f}{many / one:>7.2f}x{one / UPSTREAM[name]:>12.1f}x"
-                  f"{build_one:>10.0f}{build_many:>10.0f}")
+            print(
+                f"{name:<14}{one:>10.0f}{many:>12.0f}{many / one:>7.2f}x{one / UPSTREAM[name]:>12.1f}x"
+                f"{build_one:>10.0f}{build_many:>10.0f}"
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     warm, cold = time_scoring(args.responses)

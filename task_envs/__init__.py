@@ -16,7 +16,15 @@ from .base import DIFFICULTIES, Outcome, Task, TaskError
 from .registry import TASKS, get_task, normalise_task_name
 
 __all__ = [
-    "DIFFICULTIES", "Outcome", "ParsedAnswer", "TASKS", "Task", "TaskError",
-    "format_answer", "get_task", "normalise_task_name", "parse_answer",
+    "DIFFICULTIES",
+    "Outcome",
+    "ParsedAnswer",
+    "TASKS",
+    "Task",
+    "TaskError",
+    "format_answer",
+    "get_task",
+    "normalise_task_name",
+    "parse_answer",
 ]
 __version__ = "0.1.0"

@@ -40,11 +40,26 @@ _PHRASE_TO_WORD = {"pick": "pick", "put": "drop"}
 _TOKEN = re.compile(r"[A-Za-z]+|[←↑→↓⬅⬆➡⬇]|[0-9]+|[^\sA-Za-z0-9,;.:|/\\()\[\]{}<>\"'`*+=\-]")
 
 _WORDS = {
-    "up": "up", "down": "down", "left": "left", "right": "right",
-    "u": "up", "d": "down", "l": "left", "r": "right",
-    "←": "left", "↑": "up", "→": "right", "↓": "down",
-    "⬅": "left", "⬆": "up", "➡": "right", "⬇": "down",
-    "pick": "pick", "pickup": "pick", "drop": "drop", "putdown": "drop",
+    "up": "up",
+    "down": "down",
+    "left": "left",
+    "right": "right",
+    "u": "up",
+    "d": "down",
+    "l": "left",
+    "r": "right",
+    "←": "left",
+    "↑": "up",
+    "→": "right",
+    "↓": "down",
+    "⬅": "left",
+    "⬆": "up",
+    "➡": "right",
+    "⬇": "down",
+    "pick": "pick",
+    "pickup": "pick",
+    "drop": "drop",
+    "putdown": "drop",
 }
 # Pieces a run-together token may be split into ("RRDL", "UUPICKRDROP").
 _PIECES = ("pick", "drop", "up", "down", "left", "right", "u", "d", "l", "r")
@@ -53,15 +68,33 @@ _MAX_RUN = 320
 
 # ---- upstream's reading (scoring="upstream") ----
 # Word-bounded, case-insensitive action tokens, longest spellings first (upstream's LONG_ACTION_PATTERN).
-_UPSTREAM_TOKEN = re.compile(r"\b(?:pick-up|pickup|pick|drop|place|grab|(?:left|right|up|down)(?:wards?)?|[lrud0-5])\b",
-                             re.IGNORECASE)
+_UPSTREAM_TOKEN = re.compile(
+    r"\b(?:pick-up|pickup|pick|drop|place|grab|(?:left|right|up|down)(?:wards?)?|[lrud0-5])\b", re.IGNORECASE
+)
 _UPSTREAM_COMPACT_SEPARATORS = re.compile(r"[\s,;|/>\-]+")
 _UPSTREAM_COMPACT = re.compile(r"[LRUD0123]+")
-_UPSTREAM_MOVES = {"L": "left", "R": "right", "U": "up", "D": "down", "0": "left", "1": "down", "2": "right", "3": "up",
-                   **{w + s: w.lower() for w in ("LEFT", "RIGHT", "UP", "DOWN") for s in ("", "WARD", "WARDS")}}
+_UPSTREAM_MOVES = {
+    "L": "left",
+    "R": "right",
+    "U": "up",
+    "D": "down",
+    "0": "left",
+    "1": "down",
+    "2": "right",
+    "3": "up",
+    **{w + s: w.lower() for w in ("LEFT", "RIGHT", "UP", "DOWN") for s in ("", "WARD", "WARDS")},
+}
 # only MiniBehaviour maps these; elsewhere they are invalid tokens (and a bare PUT is never matched)
-_UPSTREAM_HANDS = {"PICK-UP": "pick", "PICKUP": "pick", "PICK": "pick", "GRAB": "pick", "4": "pick",
-                   "DROP": "drop", "PLACE": "drop", "5": "drop"}
+_UPSTREAM_HANDS = {
+    "PICK-UP": "pick",
+    "PICKUP": "pick",
+    "PICK": "pick",
+    "GRAB": "pick",
+    "4": "pick",
+    "DROP": "drop",
+    "PLACE": "drop",
+    "5": "drop",
+}
 
 SCORINGS = ("strict", "lenient", "upstream")
 

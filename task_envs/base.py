@@ -7,8 +7,9 @@ rest from them, so the simulator, the optimal planner and the progress rate cann
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Hashable
+from typing import Any
 
 from PIL import Image
 
@@ -126,7 +127,7 @@ class Task:
             state = nxt
         return Outcome(False, False, False, len(actions), tuple(states), None)
 
-    def _graph(self, instance: Any) -> "_StateGraph":
+    def _graph(self, instance: Any) -> _StateGraph:
         graph = instance.__dict__.get("_graph")
         if graph is None:
             graph = _StateGraph.explore(self, instance)
@@ -214,10 +215,16 @@ class Task:
     def score_parsed(self, instance: Any, parsed: ParsedAnswer) -> dict:
         optimal_length = self.optimal_length(instance)
         result = {
-            "success": 0, "optimal": 0, "progress": 0.0,
-            "format": int(parsed.has_block), "parse": int(parsed.ok),
-            "illegal": 0, "fell": 0,
-            "num_actions": len(parsed.actions), "steps": 0, "optimal_length": optimal_length,
+            "success": 0,
+            "optimal": 0,
+            "progress": 0.0,
+            "format": int(parsed.has_block),
+            "parse": int(parsed.ok),
+            "illegal": 0,
+            "fell": 0,
+            "num_actions": len(parsed.actions),
+            "steps": 0,
+            "optimal_length": optimal_length,
         }
         if not parsed.playable:
             return result
@@ -276,7 +283,7 @@ class _StateGraph:
     optimal_length: int | None
 
     @classmethod
-    def explore(cls, task: Task, instance: Any) -> "_StateGraph":
+    def explore(cls, task: Task, instance: Any) -> _StateGraph:
         start = task.initial_state(instance)
         edges: dict[Hashable, dict[str, tuple[Hashable, str]]] = {}
         queue = deque([start])

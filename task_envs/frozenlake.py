@@ -63,7 +63,9 @@ def validate_rows(rows: object, level: int) -> tuple[str, ...]:
     if bad:
         raise TaskError(f"field 'state.map': unknown tiles {sorted(bad)} (expected S, F, H, G)")
     if text.count("S") != 1 or text.count("G") != 1:
-        raise TaskError(f"field 'state.map': expected exactly one S and one G, got {text.count('S')} and {text.count('G')}")
+        raise TaskError(
+            f"field 'state.map': expected exactly one S and one G, got {text.count('S')} and {text.count('G')}"
+        )
     return rows
 
 
@@ -83,7 +85,10 @@ class FrozenLake(Task):
         self.check_level(level)
         rng = random.Random(seed)
         for _ in range(10_000):
-            grid = [list(row) for row in generate_random_map(size=level, p=self.frozen_probability, seed=rng.getrandbits(32))]
+            grid = [
+                list(row)
+                for row in generate_random_map(size=level, p=self.frozen_probability, seed=rng.getrandbits(32))
+            ]
             grid[0][0] = grid[-1][-1] = "F"
             cells = [(r, c) for r in range(level) for c in range(level) if grid[r][c] != "H"]
             for _ in range(_PLACEMENT_TRIES):

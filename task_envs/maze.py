@@ -79,7 +79,9 @@ class Maze(Task):
             instance = MazeInstance(level, walls, start, target, seed)
             if difficulty is None or self.difficulty_of(level, self.solution_length(instance)) == difficulty:
                 return instance
-        raise TaskError(f"maze: no level-{level} maze with difficulty {difficulty!r} in {_CANDIDATES} candidates (seed {seed})")
+        raise TaskError(
+            f"maze: no level-{level} maze with difficulty {difficulty!r} in {_CANDIDATES} candidates (seed {seed})"
+        )
 
     def initial_state(self, instance: MazeInstance) -> Pos:
         return instance.start
@@ -133,7 +135,11 @@ class Maze(Task):
 
 def walls_from_layout(layout: object, level: int, field: str = "layout") -> tuple[tuple[int, ...], ...]:
     """Wall masks from VisualPlanning's layout (rows of ``{"north","south","east","west": bool}``)."""
-    if not isinstance(layout, list) or len(layout) != level or any(not isinstance(r, list) or len(r) != level for r in layout):
+    if (
+        not isinstance(layout, list)
+        or len(layout) != level
+        or any(not isinstance(r, list) or len(r) != level for r in layout)
+    ):
         raise TaskError(f"field '{field}': expected {level} rows of {level} cells")
     walls = []
     for r, row in enumerate(layout):

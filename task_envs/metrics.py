@@ -8,19 +8,31 @@ compares with the paper (``PAPER``)."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .registry import TASKS
 
-RATE_METRICS = ("success", "optimal", "progress", "format", "parse", "illegal", "fell",
-                "upstream_success", "upstream_optimal", "upstream_parse")
+RATE_METRICS = (
+    "success",
+    "optimal",
+    "progress",
+    "format",
+    "parse",
+    "illegal",
+    "fell",
+    "upstream_success",
+    "upstream_optimal",
+    "upstream_parse",
+)
 HEADLINE = "all_tasks_macro.success"
 HEADLINE_DESCRIPTION = (
     "planning success rate averaged over levels within each task, then over tasks (MGSD's headline number)"
 )
 PAPER = "pooled_macro.upstream_success"
-PAPER_DESCRIPTION = ("planning success under upstream MGSD's reading of replies, cases pooled within each task, then "
-                     "the mean over tasks: upstream's evaluation, the one that compares with the paper's tables")
+PAPER_DESCRIPTION = (
+    "planning success under upstream MGSD's reading of replies, cases pooled within each task, then "
+    "the mean over tasks: upstream's evaluation, the one that compares with the paper's tables"
+)
 
 
 def _mean(values: list[float]) -> float:
@@ -57,28 +69,39 @@ def summarise(rows: Iterable[dict], metrics: tuple[str, ...] = RATE_METRICS) -> 
             scores = cells[task][level]
             all_scores.extend(scores)
             entry = {"n": len(scores), "errors": errors[task][level]}
-            entry.update({m: _mean([s[m] for s in scores if m in s]) for m in metrics
-                          if not scores or any(m in s for s in scores)})
+            entry.update(
+                {
+                    m: _mean([s[m] for s in scores if m in s])
+                    for m in metrics
+                    if not scores or any(m in s for s in scores)
+                }
+            )
             levels[str(level)] = entry
         by_task_level[task] = levels
         scored = [e for e in levels.values() if e["n"]]
-        task_entry = {"n": sum(e["n"] for e in levels.values()), "errors": sum(e["errors"] for e in levels.values()),
-                      "levels": len(scored)}
-        task_entry.update({m: _mean([e[m] for e in scored if m in e]) for m in metrics
-                           if not scored or any(m in e for e in scored)})
+        task_entry = {
+            "n": sum(e["n"] for e in levels.values()),
+            "errors": sum(e["errors"] for e in levels.values()),
+            "levels": len(scored),
+        }
+        task_entry.update(
+            {m: _mean([e[m] for e in scored if m in e]) for m in metrics if not scored or any(m in e for e in scored)}
+        )
         by_task[task] = task_entry
     scored_tasks = [e for e in by_task.values() if e["n"]]
     macro = {"tasks": len(scored_tasks)}
-    macro.update({m: _mean([e[m] for e in scored_tasks if m in e]) for m in metrics
-                  if all(m in e for e in scored_tasks)})
+    macro.update(
+        {m: _mean([e[m] for e in scored_tasks if m in e]) for m in metrics if all(m in e for e in scored_tasks)}
+    )
     pooled = {}
     for task in by_task:
         scores = [s for levels in cells[task].values() for s in levels]
         if scores:
             pooled[task] = {m: _mean([s[m] for s in scores]) for m in metrics if all(m in s for s in scores)}
     pooled_macro = {"tasks": len(pooled)}
-    pooled_macro.update({m: _mean([e[m] for e in pooled.values()]) for m in metrics
-                         if pooled and all(m in e for e in pooled.values())})
+    pooled_macro.update(
+        {m: _mean([e[m] for e in pooled.values()]) for m in metrics if pooled and all(m in e for e in pooled.values())}
+    )
     micro = {"n": len(all_scores), "errors": sum(e["errors"] for e in by_task.values())}
     micro.update({m: _mean([s[m] for s in all_scores if m in s]) for m in metrics if any(m in s for s in all_scores)})
     return {
@@ -92,7 +115,9 @@ def summarise(rows: Iterable[dict], metrics: tuple[str, ...] = RATE_METRICS) -> 
     }
 
 
-def format_table(summary: dict, metrics: tuple[str, ...] = ("success", "optimal", "progress", "parse", "illegal")) -> str:
+def format_table(
+    summary: dict, metrics: tuple[str, ...] = ("success", "optimal", "progress", "parse", "illegal")
+) -> str:
     """A plain-text table: one row per task and level, a macro row per task, and the all-task macro."""
     header = ["task", "level", "n"] + list(metrics)
     lines = []
@@ -109,6 +134,8 @@ def format_table(summary: dict, metrics: tuple[str, ...] = ("success", "optimal"
     out.append(f"headline ({summary['headline']['metric']}): {summary['headline']['value']:.3f}")
     pooled = summary.get("pooled_macro", {})
     if "upstream_success" in pooled:
-        out.append(f"as upstream scored it ({PAPER}; compares with the paper): success {pooled['upstream_success']:.3f}, "
-                   f"optimal {pooled['upstream_optimal']:.3f}")
+        out.append(
+            f"as upstream scored it ({PAPER}; compares with the paper): success {pooled['upstream_success']:.3f}, "
+            f"optimal {pooled['upstream_optimal']:.3f}"
+        )
     return "\n".join(out)

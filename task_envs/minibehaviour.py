@@ -135,7 +135,8 @@ class MiniBehaviour(Task):
             "Table cells: " + ", ".join(format_pos(p) for p in instance.table),
             "Room (A agent, P printer, T table, . floor):",
             *self.grid_rows(instance),
-            "Cells next to the printer (pick is legal there): " + ", ".join(format_pos(p) for p in instance.printer_side),
+            "Cells next to the printer (pick is legal there): "
+            + ", ".join(format_pos(p) for p in instance.printer_side),
             "Cells next to the table (drop is legal there while carrying): "
             + ", ".join(format_pos(p) for p in instance.table_side),
             "Pick legal at the start: " + ("yes" if instance.agent in instance.printer_side else "no"),
@@ -154,11 +155,18 @@ class MiniBehaviour(Task):
         }
 
     def state_from_json(self, level: int, state: dict, seed: int | None) -> MiniBehaviourInstance:
-        return self.instance_from_fields(level, state.get("agent"), state.get("printer"), state.get("table"), seed,
-                                         ("state.agent", "state.printer", "state.table"))
+        return self.instance_from_fields(
+            level,
+            state.get("agent"),
+            state.get("printer"),
+            state.get("table"),
+            seed,
+            ("state.agent", "state.printer", "state.table"),
+        )
 
-    def instance_from_fields(self, level, agent, printer, table, seed=None,
-                             names=("agent", "printer", "table")) -> MiniBehaviourInstance:
+    def instance_from_fields(
+        self, level, agent, printer, table, seed=None, names=("agent", "printer", "table")
+    ) -> MiniBehaviourInstance:
         """Validate raw JSON fields (errors use ``names``) and build an instance."""
         agent_name, printer_name, table_name = names
         agent = parse_pos(agent, agent_name)
@@ -181,5 +189,7 @@ def validate_table(value: object, level: int, field: str = "table") -> tuple[Pos
     cells = sorted(parse_pos(v, field) for v in value)
     top, left = cells[0]
     if tuple(cells) != table_cells(top, left) or top + TABLE_ROWS > level or left + TABLE_COLS > level:
-        raise TaskError(f"field '{field}': cells {[list(p) for p in cells]} are not a 2x3 block inside a {level}x{level} grid")
+        raise TaskError(
+            f"field '{field}': cells {[list(p) for p in cells]} are not a 2x3 block inside a {level}x{level} grid"
+        )
     return tuple(cells)

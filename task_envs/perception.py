@@ -29,16 +29,26 @@ class Question:
 
 QUESTIONS: dict[str, tuple[Question, ...]] = {
     "frozenlake": (
-        Question(1, "size", SIZE), Question(2, "player", POSITION), Question(3, "goal", POSITION),
-        Question(4, "holes", POSITIONS), Question(5, "safe_moves", MOVE_SET),
+        Question(1, "size", SIZE),
+        Question(2, "player", POSITION),
+        Question(3, "goal", POSITION),
+        Question(4, "holes", POSITIONS),
+        Question(5, "safe_moves", MOVE_SET),
     ),
     "maze": (
-        Question(1, "size", SIZE), Question(2, "player", POSITION), Question(3, "goal", POSITION),
-        Question(4, "open_directions", OPEN_DIRECTIONS), Question(5, "legal_moves", MOVE_SET),
+        Question(1, "size", SIZE),
+        Question(2, "player", POSITION),
+        Question(3, "goal", POSITION),
+        Question(4, "open_directions", OPEN_DIRECTIONS),
+        Question(5, "legal_moves", MOVE_SET),
     ),
     "minibehaviour": (
-        Question(1, "size", SIZE), Question(2, "agent", POSITION), Question(3, "printer", POSITION),
-        Question(4, "table", POSITIONS), Question(5, "printer_side", POSITIONS), Question(6, "table_side", POSITIONS),
+        Question(1, "size", SIZE),
+        Question(2, "agent", POSITION),
+        Question(3, "printer", POSITION),
+        Question(4, "table", POSITIONS),
+        Question(5, "printer_side", POSITIONS),
+        Question(6, "table_side", POSITIONS),
         Question(7, "legal_moves", MOVE_SET),
     ),
 }
@@ -70,15 +80,33 @@ def perception_truth(task: str, instance) -> dict:
     task = normalise_task_name(task)
     size = (instance.level, instance.level)
     if task == "frozenlake":
-        return {"size": size, "player": instance.start, "goal": instance.goal,
-                "holes": frozenset(instance.holes), "safe_moves": _moves_from(task, instance)}
+        return {
+            "size": size,
+            "player": instance.start,
+            "goal": instance.goal,
+            "holes": frozenset(instance.holes),
+            "safe_moves": _moves_from(task, instance),
+        }
     if task == "maze":
-        cells = {(r, c): frozenset(instance.open_moves((r, c))) for r in range(instance.level) for c in range(instance.level)}
-        return {"size": size, "player": instance.start, "goal": instance.target,
-                "open_directions": cells, "legal_moves": _moves_from(task, instance)}
-    return {"size": size, "agent": instance.agent, "printer": instance.printer, "table": frozenset(instance.table),
-            "printer_side": frozenset(instance.printer_side), "table_side": frozenset(instance.table_side),
-            "legal_moves": _moves_from(task, instance)}
+        cells = {
+            (r, c): frozenset(instance.open_moves((r, c))) for r in range(instance.level) for c in range(instance.level)
+        }
+        return {
+            "size": size,
+            "player": instance.start,
+            "goal": instance.target,
+            "open_directions": cells,
+            "legal_moves": _moves_from(task, instance),
+        }
+    return {
+        "size": size,
+        "agent": instance.agent,
+        "printer": instance.printer,
+        "table": frozenset(instance.table),
+        "printer_side": frozenset(instance.printer_side),
+        "table_side": frozenset(instance.table_side),
+        "legal_moves": _moves_from(task, instance),
+    }
 
 
 def _format_value(kind: str, value) -> str:
@@ -90,7 +118,10 @@ def _format_value(kind: str, value) -> str:
         return ", ".join(format_pos(p) for p in sorted(value)) if value else "none"
     if kind == MOVE_SET:
         return ", ".join(m for m in MOVES if m in value) if value else "none"
-    lines = [f"{format_pos(cell)}: " + (", ".join(m for m in MOVES if m in dirs) or "none") for cell, dirs in sorted(value.items())]
+    lines = [
+        f"{format_pos(cell)}: " + (", ".join(m for m in MOVES if m in dirs) or "none")
+        for cell, dirs in sorted(value.items())
+    ]
     return "\n" + "\n".join(lines)
 
 
@@ -124,7 +155,7 @@ def _sections(text: str) -> dict[int, str]:
     out: dict[int, str] = {}
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        out.setdefault(int(m.group(1)), text[m.end():end])
+        out.setdefault(int(m.group(1)), text[m.end() : end])
     return out
 
 
@@ -146,7 +177,9 @@ def _parse_value(kind: str, text: str):
     for line in text.splitlines():
         m = _CELL_LINE.search(line)
         if m:
-            cells.setdefault((int(m.group(1)), int(m.group(2))), frozenset(w.lower() for w in _MOVE_WORD.findall(m.group(3))))
+            cells.setdefault(
+                (int(m.group(1)), int(m.group(2))), frozenset(w.lower() for w in _MOVE_WORD.findall(m.group(3)))
+            )
     return cells
 
 
@@ -178,7 +211,9 @@ def score_perception(task: str, instance, response: str) -> dict:
         value = _parse_value(q.kind, text) if text is not None else None
         scores[q.key] = int(value is not None and value == truth[q.key])
         if q.kind in SET_KINDS:
-            scores[f"{q.key}_f1"] = _f1(_items(q.kind, value), _items(q.kind, truth[q.key])) if value is not None else 0.0
+            scores[f"{q.key}_f1"] = (
+                _f1(_items(q.kind, value), _items(q.kind, truth[q.key])) if value is not None else 0.0
+            )
     exact = [scores[q.key] for q in QUESTIONS[task]]
     scores["field_accuracy"] = sum(exact) / len(exact)
     scores["all_correct"] = int(all(exact))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -35,10 +35,16 @@ IMAGE = "<image>"
 STATE = "<TEXT-STATE>"
 _UPSTREAM_IMAGE = "<TEST-IMAGE>"
 _OTHER_IMAGES = ("<IMAGE-1>", "<IMAGE-2>")  # upstream's legend images: never sent here
-_UPSTREAM_TASK = {"frozenlake": ("Frozenlake", "FrozenLake"), "maze": ("Maze", "Maze"),
-                  "minibehaviour": ("MiniBehaviour", "MiniBehaviour")}
-_UPSTREAM_NAMES = {"student": "opcd_student_{0}.txt", "symbolic": "text_student_{0}.txt",
-                   "teacher": "opcd_teacher_text_{1}.txt"}
+_UPSTREAM_TASK = {
+    "frozenlake": ("Frozenlake", "FrozenLake"),
+    "maze": ("Maze", "Maze"),
+    "minibehaviour": ("MiniBehaviour", "MiniBehaviour"),
+}
+_UPSTREAM_NAMES = {
+    "student": "opcd_student_{0}.txt",
+    "symbolic": "text_student_{0}.txt",
+    "teacher": "opcd_teacher_text_{1}.txt",
+}
 
 
 def prompt_dir() -> Path | None:
@@ -90,7 +96,7 @@ def load_prompt(variant: str, task: str) -> str:
     return _read(variant, normalise_task_name(task), None if path is None else str(path))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(variant: str, task: str, path: str | None) -> str:
     if path is None:
         text = resources.files("task_envs").joinpath("prompts", f"{variant}_{task}.txt").read_text(encoding="utf-8")
@@ -100,5 +106,8 @@ def _read(variant: str, task: str, path: str | None) -> str:
 
 def prompt_hashes(roles, tasks) -> dict[str, str]:
     """``{"<role>_<task>": sha256 of the text}`` of the prompts in use (what runs and exports record)."""
-    return {f"{role}_{task}": hashlib.sha256(load_prompt(role, task).encode("utf-8")).hexdigest()
-            for task in sorted(set(tasks)) for role in roles}
+    return {
+        f"{role}_{task}": hashlib.sha256(load_prompt(role, task).encode("utf-8")).hexdigest()
+        for task in sorted(set(tasks))
+        for role in roles
+    }

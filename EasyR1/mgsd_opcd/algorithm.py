@@ -24,8 +24,15 @@ def reverse_kl_advantages(student_logp: torch.Tensor, teacher_logp: torch.Tensor
     return ((teacher_logp - student_logp) * mask.to(student_logp.dtype)).detach()
 
 
-def ppo_clip_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,
-                  clip_low: float = 0.2, clip_high: float = 0.3, clip_dual: float = 3.0) -> tuple[torch.Tensor, dict]:
+def ppo_clip_loss(
+    logp: torch.Tensor,
+    old_logp: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip_low: float = 0.2,
+    clip_high: float = 0.3,
+    clip_dual: float = 3.0,
+) -> tuple[torch.Tensor, dict]:
     """Token-mean PPO-clip loss and its metrics (``pg_clipfrac``, ``ppo_kl``)."""
     log_ratio = (logp - old_logp).clamp(-20.0, 20.0)
     ratio = torch.exp(log_ratio)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,20 +40,54 @@ USABLE = 0.92
 
 # The shapes of the public Qwen3-VL checkpoints (their config.json), for planning before they are downloaded.
 BUILTIN_CONFIGS = {
-    "4b": {"tie_word_embeddings": True,
-           "text_config": {"vocab_size": 151936, "hidden_size": 2560, "num_hidden_layers": 36,
-                           "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
-                           "intermediate_size": 9728},
-           "vision_config": {"depth": 24, "hidden_size": 1024, "intermediate_size": 4096, "out_hidden_size": 2560,
-                             "patch_size": 16, "temporal_patch_size": 2, "in_channels": 3, "spatial_merge_size": 2,
-                             "num_position_embeddings": 2304, "deepstack_visual_indexes": [5, 11, 17]}},
-    "8b": {"tie_word_embeddings": False,
-           "text_config": {"vocab_size": 151936, "hidden_size": 4096, "num_hidden_layers": 36,
-                           "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
-                           "intermediate_size": 12288},
-           "vision_config": {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "out_hidden_size": 4096,
-                             "patch_size": 16, "temporal_patch_size": 2, "in_channels": 3, "spatial_merge_size": 2,
-                             "num_position_embeddings": 2304, "deepstack_visual_indexes": [8, 16, 24]}},
+    "4b": {
+        "tie_word_embeddings": True,
+        "text_config": {
+            "vocab_size": 151936,
+            "hidden_size": 2560,
+            "num_hidden_layers": 36,
+            "num_attention_heads": 32,
+            "num_key_value_heads": 8,
+            "head_dim": 128,
+            "intermediate_size": 9728,
+        },
+        "vision_config": {
+            "depth": 24,
+            "hidden_size": 1024,
+            "intermediate_size": 4096,
+            "out_hidden_size": 2560,
+            "patch_size": 16,
+            "temporal_patch_size": 2,
+            "in_channels": 3,
+            "spatial_merge_size": 2,
+            "num_position_embeddings": 2304,
+            "deepstack_visual_indexes": [5, 11, 17],
+        },
+    },
+    "8b": {
+        "tie_word_embeddings": False,
+        "text_config": {
+            "vocab_size": 151936,
+            "hidden_size": 4096,
+            "num_hidden_layers": 36,
+            "num_attention_heads": 32,
+            "num_key_value_heads": 8,
+            "head_dim": 128,
+            "intermediate_size": 12288,
+        },
+        "vision_config": {
+            "depth": 27,
+            "hidden_size": 1152,
+            "intermediate_size": 4304,
+            "out_hidden_size": 4096,
+            "patch_size": 16,
+            "temporal_patch_size": 2,
+            "in_channels": 3,
+            "spatial_merge_size": 2,
+            "num_position_embeddings": 2304,
+            "deepstack_visual_indexes": [8, 16, 24],
+        },
+    },
 }
 
 
@@ -65,6 +98,7 @@ class PlanError(ValueError):
 @dataclass(frozen=True)
 class Shape:
     """What memory depends on in a Qwen3-VL model."""
+
     vocab: int
     hidden: int
     layers: int
@@ -119,11 +153,17 @@ def vision_params(v: dict) -> int:
 def shape_from_config(cfg: dict) -> Shape:
     t = cfg.get("text_config", cfg)
     heads = t["num_attention_heads"]
-    return Shape(vocab=t["vocab_size"], hidden=t["hidden_size"], layers=t["num_hidden_layers"], heads=heads,
-                 kv_heads=t.get("num_key_value_heads", heads), head_dim=t.get("head_dim", t["hidden_size"] // heads),
-                 intermediate=t["intermediate_size"],
-                 tied=bool(cfg.get("tie_word_embeddings", t.get("tie_word_embeddings", False))),
-                 vision_params=vision_params(cfg["vision_config"]) if "vision_config" in cfg else 0)
+    return Shape(
+        vocab=t["vocab_size"],
+        hidden=t["hidden_size"],
+        layers=t["num_hidden_layers"],
+        heads=heads,
+        kv_heads=t.get("num_key_value_heads", heads),
+        head_dim=t.get("head_dim", t["hidden_size"] // heads),
+        intermediate=t["intermediate_size"],
+        tied=bool(cfg.get("tie_word_embeddings", t.get("tie_word_embeddings", False))),
+        vision_params=vision_params(cfg["vision_config"]) if "vision_config" in cfg else 0,
+    )
 
 
 def read_shape(model_path: str | None, size: str | None) -> Shape:
@@ -143,18 +183,19 @@ def read_shape(model_path: str | None, size: str | None) -> Shape:
 @dataclass(frozen=True)
 class SingleRun:
     """The single trainer's settings that memory depends on (names as in opcd_single_process.yaml)."""
+
     batch_size: int = 32
     micro_batch_size: int = 4
     rollout_batch_size: int = 0
     logprob_chunk: int = 0
     gradient_checkpointing: bool = False
     lora_rank: int = 0
-    adapter_rank: int = 0            #: rank of student_adapter; > 0 means the adapter is trained
+    adapter_rank: int = 0  #: rank of student_adapter; > 0 means the adapter is trained
     shared_teacher: bool = False
     max_prompt_length: int = 5120
     max_response_length: int = 2048
-    compute_bytes: int = 2           #: bf16 on a GPU
-    master_bytes: int = 4            #: fp32 master weights
+    compute_bytes: int = 2  #: bf16 on a GPU
+    master_bytes: int = 4  #: fp32 master weights
 
 
 def single_parts(student: Shape, teacher: Shape, run: SingleRun) -> dict[str, int]:
@@ -170,8 +211,11 @@ def single_parts(student: Shape, teacher: Shape, run: SingleRun) -> dict[str, in
         # Under autocast each fp32 weight's half-precision copy is cached for the forward and backward.
         cast = p * c if run.master_bytes != c else 0
         weights, state = p * run.master_bytes + cast, p * (run.master_bytes + 2 * run.master_bytes)
-    parts = {"student weights": weights, "gradients + optimizer": state,
-             "teacher weights": 0 if run.shared_teacher else teacher.params * c}
+    parts = {
+        "student weights": weights,
+        "gradients + optimizer": state,
+        "teacher weights": 0 if run.shared_teacher else teacher.params * c,
+    }
     generating = run.rollout_batch_size or run.batch_size
     rollout = generating * tokens * student.kv_bytes_per_token(c) + generating * student.vocab * 4 * 2
     micro = run.micro_batch_size
@@ -204,15 +248,20 @@ def single_candidates(run: SingleRun, fixed: set[str], adapter: bool) -> list[tu
     lean = {"gradient_checkpointing": True, "logprob_chunk": 256, "micro_batch_size": 1}
     steps = [("as configured", {})]
     if adapter:  # the student is base + adapter: the adapter is what trains
-        name = "the perception adapter trained, " + ("the teacher = its base with it off" if run.shared_teacher
-                                                     else "a separate teacher")
+        name = "the perception adapter trained, " + (
+            "the teacher = its base with it off" if run.shared_teacher else "a separate teacher"
+        )
         lora = {}
     else:
-        steps += [(f"full fine-tuning, gradient checkpointing, rollouts of {n}", {**lean, "rollout_batch_size": n})
-                  for n in (8, 2)]
+        steps += [
+            (f"full fine-tuning, gradient checkpointing, rollouts of {n}", {**lean, "rollout_batch_size": n})
+            for n in (8, 2)
+        ]
         name, lora = "LoRA rank 64 on the student, a separate teacher", {"lora_rank": 64}
-    steps += [(f"{name}, gradient checkpointing, rollouts of {n}", {**lean, **lora, "rollout_batch_size": n})
-              for n in (16, 8, 4, 2, 1)]
+    steps += [
+        (f"{name}, gradient checkpointing, rollouts of {n}", {**lean, **lora, "rollout_batch_size": n})
+        for n in (16, 8, 4, 2, 1)
+    ]
     return _distinct(run, steps, fixed)
 
 
@@ -220,8 +269,9 @@ def single_candidates(run: SingleRun, fixed: set[str], adapter: bool) -> list[tu
 @dataclass(frozen=True)
 class VerlRun:
     """The recipe's settings that memory depends on (EasyR1/configs/opcd_recipe.yaml and the size's config)."""
-    actor_gpus: int = 4                   #: trainer.n_gpus_per_node x trainer.nnodes
-    micro_batch_size: int = 4             #: actor.ppo_micro_batch_size_per_gpu
+
+    actor_gpus: int = 4  #: trainer.n_gpus_per_node x trainer.nnodes
+    micro_batch_size: int = 4  #: actor.ppo_micro_batch_size_per_gpu
     param_offload: bool = False
     optimizer_offload: bool = False
     rollout_utilization: float = 0.5
@@ -237,20 +287,34 @@ def verl_parts(student: Shape, teacher: Shape, run: VerlRun, gpu_bytes: float) -
     """Bytes per actor GPU at its peak, and the teacher GPU's vLLM share (``teacher_need``: what must fit in it)."""
     n, p = run.actor_gpus, student.params
     weights, grads, adam = 4 * p // n, 4 * p // n, 8 * p // n
-    tokens, resp = run.max_prompt_length + run.max_response_length, run.max_response_length
+    tokens = run.max_prompt_length + run.max_response_length
     micro = run.micro_batch_size
     # FSDP gathers each layer's bf16 weights (and prefetches the next); gradient checkpointing is on.
     gathered = 2 * 2 * student.layer_params
-    act = (student.layers * micro * tokens * student.hidden * 2 + student.layer_activation_bytes(micro * tokens, 2)
-           + micro * tokens * student.vocab * (2 + 4 + 4))
+    act = (
+        student.layers * micro * tokens * student.hidden * 2
+        + student.layer_activation_bytes(micro * tokens, 2)
+        + micro * tokens * student.vocab * (2 + 4 + 4)
+    )
     training = weights + grads + adam + gathered + act
-    rollout = (0 if run.param_offload else weights) + (0 if run.optimizer_offload else adam) \
+    rollout = (
+        (0 if run.param_offload else weights)
+        + (0 if run.optimizer_offload else adam)
         + int(run.rollout_utilization * gpu_bytes)
+    )
     teacher_share = int(run.teacher_utilization * gpu_bytes)
-    teacher_need = (teacher.params * 2 // run.teacher_tp + run.teacher_batched_tokens * teacher.vocab * 4 * 2
-                    + run.teacher_max_model_len * teacher.kv_bytes_per_token(2) // run.teacher_tp)
-    return {"actor training": training, "actor rollout": rollout, "teacher share": teacher_share,
-            "teacher need": teacher_need, "peak": max(training, rollout, teacher_share)}
+    teacher_need = (
+        teacher.params * 2 // run.teacher_tp
+        + run.teacher_batched_tokens * teacher.vocab * 4 * 2
+        + run.teacher_max_model_len * teacher.kv_bytes_per_token(2) // run.teacher_tp
+    )
+    return {
+        "actor training": training,
+        "actor rollout": rollout,
+        "teacher share": teacher_share,
+        "teacher need": teacher_need,
+        "peak": max(training, rollout, teacher_share),
+    }
 
 
 def verl_candidates(run: VerlRun, fixed: set[str]) -> list[tuple[str, VerlRun]]:
@@ -259,9 +323,13 @@ def verl_candidates(run: VerlRun, fixed: set[str]) -> list[tuple[str, VerlRun]]:
     steps = [("as configured", {})]
     steps += [(f"micro-batches of {m}", {"micro_batch_size": m}) for m in (2, 1) if m < run.micro_batch_size]
     lean = {"micro_batch_size": min(1, run.micro_batch_size)}
-    steps += [("micro-batches of 1, FSDP optimizer states offloaded to the CPU", {**lean, "optimizer_offload": True}),
-              ("micro-batches of 1, FSDP weights and optimizer states offloaded to the CPU",
-               {**lean, "param_offload": True, "optimizer_offload": True})]
+    steps += [
+        ("micro-batches of 1, FSDP optimizer states offloaded to the CPU", {**lean, "optimizer_offload": True}),
+        (
+            "micro-batches of 1, FSDP weights and optimizer states offloaded to the CPU",
+            {**lean, "param_offload": True, "optimizer_offload": True},
+        ),
+    ]
     return _distinct(run, steps, fixed)
 
 
@@ -310,25 +378,57 @@ def gib(n: float) -> str:
     return f"{n / GIB:.1f}"
 
 
-def base_run(trainer: str, sets: list[str], *, size: str = "", adapter_rank: int = 0, shared_teacher: bool = False,
-             actor_gpus: int = 4, device: str = "cuda"):
+def base_run(
+    trainer: str,
+    sets: list[str],
+    *,
+    size: str = "",
+    adapter_rank: int = 0,
+    shared_teacher: bool = False,
+    actor_gpus: int = 4,
+    device: str = "cuda",
+):
     """The run as configured (the recipe's values, then the user's ``sets``) and the fields the user fixed."""
     if trainer == "single":
-        run = SingleRun(adapter_rank=adapter_rank, shared_teacher=shared_teacher, compute_bytes=2 if device == "cuda" else 4)
+        run = SingleRun(
+            adapter_rank=adapter_rank, shared_teacher=shared_teacher, compute_bytes=2 if device == "cuda" else 4
+        )
         return apply(run, sets)
-    return apply(dataclasses.replace(VerlRun(actor_gpus=actor_gpus), **VERL_SIZE_DEFAULTS.get(size, {})), sets, VERL_KEYS)
+    return apply(
+        dataclasses.replace(VerlRun(actor_gpus=actor_gpus), **VERL_SIZE_DEFAULTS.get(size, {})), sets, VERL_KEYS
+    )
 
 
-def plan(trainer: str, student: Shape, teacher: Shape, gpu_gb: float, sets: list[str], *, size: str = "",
-         adapter_rank: int = 0, shared_teacher: bool = False, actor_gpus: int = 4, device: str = "cuda"):
+def plan(
+    trainer: str,
+    student: Shape,
+    teacher: Shape,
+    gpu_gb: float,
+    sets: list[str],
+    *,
+    size: str = "",
+    adapter_rank: int = 0,
+    shared_teacher: bool = False,
+    actor_gpus: int = 4,
+    device: str = "cuda",
+):
     """The first candidate that fits ``gpu_gb`` GiB: (label, settings to pass, parts). Raises PlanError when none does."""
     gpu = gpu_gb * GIB
     overhead = CUDA_CONTEXT if device == "cuda" else 0
-    base, fixed = base_run(trainer, sets, size=size, adapter_rank=adapter_rank, shared_teacher=shared_teacher,
-                           actor_gpus=actor_gpus, device=device)
+    base, fixed = base_run(
+        trainer,
+        sets,
+        size=size,
+        adapter_rank=adapter_rank,
+        shared_teacher=shared_teacher,
+        actor_gpus=actor_gpus,
+        device=device,
+    )
     if trainer == "single":
-        options = [(label, run, single_parts(student, teacher, run)) for label, run in
-                   single_candidates(base, fixed, adapter_rank > 0)]
+        options = [
+            (label, run, single_parts(student, teacher, run))
+            for label, run in single_candidates(base, fixed, adapter_rank > 0)
+        ]
     else:
         options = [(label, run, verl_parts(student, teacher, run, gpu)) for label, run in verl_candidates(base, fixed)]
         for _, run, parts in options:
@@ -336,7 +436,8 @@ def plan(trainer: str, student: Shape, teacher: Shape, gpu_gb: float, sets: list
                 raise PlanError(
                     f"the teacher needs ~{gib(parts['teacher need'])} GiB (weights, prompt_logprobs of "
                     f"{run.teacher_batched_tokens} tokens, one {run.teacher_max_model_len}-token sequence) but vLLM gets "
-                    f"{run.teacher_utilization} x {gpu_gb:g} GiB: raise its gpu_memory_utilization or tensor_model_parallel_size")
+                    f"{run.teacher_utilization} x {gpu_gb:g} GiB: raise its gpu_memory_utilization or tensor_model_parallel_size"
+                )
     for label, run, parts in options:
         parts = {**parts, "peak": parts["peak"] + overhead}
         if parts["peak"] <= USABLE * gpu:
@@ -352,13 +453,22 @@ def plan(trainer: str, student: Shape, teacher: Shape, gpu_gb: float, sets: list
             advice = ""
         advice += "lower max_response_length, or use a larger GPU / TRAINER=verl on several"
     else:
-        need = next((k for k in range(actor_gpus + 1, 257)
-                     if verl_parts(student, teacher, dataclasses.replace(run, actor_gpus=k), gpu)["peak"] + overhead
-                     <= USABLE * gpu), None)
-        advice = (f"use {need} or more actor GPUs in all (TRAINER_GPUS x NNODES)" if need else "use larger GPUs") + \
-            " or TRAINER=single"
-    raise PlanError(f"estimated peak GPU memory per GPU: {gib(first)} GiB as configured, {gib(parts['peak'] + overhead)} "
-                    f"GiB at the leanest ({label}), of {gpu_gb:g} GiB: does not fit; {advice}")
+        need = next(
+            (
+                k
+                for k in range(actor_gpus + 1, 257)
+                if verl_parts(student, teacher, dataclasses.replace(run, actor_gpus=k), gpu)["peak"] + overhead
+                <= USABLE * gpu
+            ),
+            None,
+        )
+        advice = (
+            f"use {need} or more actor GPUs in all (TRAINER_GPUS x NNODES)" if need else "use larger GPUs"
+        ) + " or TRAINER=single"
+    raise PlanError(
+        f"estimated peak GPU memory per GPU: {gib(first)} GiB as configured, {gib(parts['peak'] + overhead)} "
+        f"GiB at the leanest ({label}), of {gpu_gb:g} GiB: does not fit; {advice}"
+    )
 
 
 def settings_of(trainer: str, run, base) -> list[str]:
@@ -382,10 +492,19 @@ def main(argv=None) -> int:
     parser.add_argument("--student-adapter", default="", help="perception LoRA adapter on --model-path")
     parser.add_argument("--gpu-memory-gb", type=float, required=True, help="memory of one GPU, GiB")
     parser.add_argument("--actor-gpus", type=int, default=4, help="verl: TRAINER_GPUS x NNODES")
-    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
-                        help="cpu: fp32 compute, no CUDA context (what the estimate-vs-RSS test measures)")
-    parser.add_argument("--set", action="append", default=[], metavar="key=value",
-                        help="the run's own overrides (OPCD_OVERRIDES); they are kept in every plan")
+    parser.add_argument(
+        "--device",
+        choices=("cuda", "cpu"),
+        default="cuda",
+        help="cpu: fp32 compute, no CUDA context (what the estimate-vs-RSS test measures)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="key=value",
+        help="the run's own overrides (OPCD_OVERRIDES); they are kept in every plan",
+    )
     parser.add_argument("--verbose", action="store_true", help="print the parts of the estimate")
     args = parser.parse_args(argv)
     try:
@@ -395,16 +514,33 @@ def main(argv=None) -> int:
         if args.student_adapter:
             cfg = Path(args.student_adapter) / "adapter_config.json"
             adapter_rank = int(json.loads(cfg.read_text()).get("r", 8)) if cfg.is_file() else 8
-        shared = bool(args.student_adapter) and (not args.teacher_model_path or
-                                                 Path(args.teacher_model_path).resolve() == Path(args.model_path).resolve())
-        label, run, parts = plan(args.trainer, student, teacher, args.gpu_memory_gb, args.set, size=args.size,
-                                 adapter_rank=adapter_rank, shared_teacher=shared, actor_gpus=args.actor_gpus,
-                                 device=args.device)
+        shared = bool(args.student_adapter) and (
+            not args.teacher_model_path or Path(args.teacher_model_path).resolve() == Path(args.model_path).resolve()
+        )
+        label, run, parts = plan(
+            args.trainer,
+            student,
+            teacher,
+            args.gpu_memory_gb,
+            args.set,
+            size=args.size,
+            adapter_rank=adapter_rank,
+            shared_teacher=shared,
+            actor_gpus=args.actor_gpus,
+            device=args.device,
+        )
     except (PlanError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    base, _ = base_run(args.trainer, args.set, size=args.size, adapter_rank=adapter_rank, shared_teacher=shared,
-                       actor_gpus=args.actor_gpus, device=args.device)
+    base, _ = base_run(
+        args.trainer,
+        args.set,
+        size=args.size,
+        adapter_rank=adapter_rank,
+        shared_teacher=shared,
+        actor_gpus=args.actor_gpus,
+        device=args.device,
+    )
     print(f"estimated peak GPU memory per GPU: {gib(parts['peak'])} GiB of {args.gpu_memory_gb:g} ({label})")
     if args.verbose:
         print("  " + ", ".join(f"{k} {gib(v)}" for k, v in parts.items() if k != "peak") + " (GiB)")

@@ -20,13 +20,23 @@ import torch
 
 from .reward import score_response
 from .sp_data import read_rows
-from .sp_model import (eos_ids, generate, load_model, load_processor, student_inputs, student_logprobs,
-                       teacher_logprobs)
+from .sp_model import eos_ids, generate, load_model, load_processor, student_inputs, student_logprobs, teacher_logprobs
 
 
 @torch.no_grad()
-def probe(student, teacher, processor, teacher_tokenizer, rows, *, samples: int = 2, max_new_tokens: int = 24,
-          seed: int = 0, reference_plan: bool = True, batch_size: int = 8) -> dict:
+def probe(
+    student,
+    teacher,
+    processor,
+    teacher_tokenizer,
+    rows,
+    *,
+    samples: int = 2,
+    max_new_tokens: int = 24,
+    seed: int = 0,
+    reference_plan: bool = True,
+    batch_size: int = 8,
+) -> dict:
     """Reverse KL and answer-format rates of ``student`` against ``teacher`` on ``rows`` (``samples`` each)."""
     device = next(student.parameters()).device
     student.eval()
@@ -36,7 +46,7 @@ def probe(student, teacher, processor, teacher_tokenizer, rows, *, samples: int 
     torch.manual_seed(seed)
     kls, scores = [], []
     for start in range(0, len(cases), batch_size):
-        part = cases[start:start + batch_size]
+        part = cases[start : start + batch_size]
         inputs = student_inputs(processor, part, device)
         responses = generate(student, processor, inputs, max_new_tokens, 1.0, 1.0, eos)
         logp, mask = student_logprobs(student, processor, part, responses, device)
@@ -45,8 +55,13 @@ def probe(student, teacher, processor, teacher_tokenizer, rows, *, samples: int 
         texts = processor.tokenizer.batch_decode(responses, skip_special_tokens=True)
         scores += [score_response(row.extra_info, text) for row, text in zip(part, texts)]
     rate = lambda key: sum(s[key] for s in scores) / len(scores)  # noqa: E731
-    return {"reverse_kl": sum(kls) / len(kls), "format": rate("format"), "parse": rate("parse"),
-            "success": rate("success"), "n": len(cases)}
+    return {
+        "reverse_kl": sum(kls) / len(kls),
+        "format": rate("format"),
+        "parse": rate("parse"),
+        "success": rate("success"),
+        "n": len(cases),
+    }
 
 
 def main(argv=None) -> int:
@@ -61,7 +76,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-reference-plan", action="store_true", help="the teacher's context without the plan")
     args = parser.parse_args(argv)
     try:
-        rows = read_rows(args.data)[:args.limit or None]
+        rows = read_rows(args.data)[: args.limit or None]
         processor = load_processor(args.student, 65536, 262144)
         teacher_tokenizer = load_processor(args.teacher, 65536, 262144).tokenizer
         student = load_model(args.student, torch.float32, torch.device("cpu"))
@@ -69,9 +84,21 @@ def main(argv=None) -> int:
     except (OSError, ValueError) as exc:
         print(f"mgsd_opcd.probe: error: {exc}".splitlines()[0], file=sys.stderr)
         return 2
-    print(json.dumps(probe(student, teacher, processor, teacher_tokenizer, rows, samples=args.samples,
-                           max_new_tokens=args.max_new_tokens, seed=args.seed,
-                           reference_plan=not args.no_reference_plan)))
+    print(
+        json.dumps(
+            probe(
+                student,
+                teacher,
+                processor,
+                teacher_tokenizer,
+                rows,
+                samples=args.samples,
+                max_new_tokens=args.max_new_tokens,
+                seed=args.seed,
+                reference_plan=not args.no_reference_plan,
+            )
+        )
+    )
     return 0
 
 

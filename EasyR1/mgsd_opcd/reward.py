@@ -44,8 +44,9 @@ def score_response(extra_info: Any, response: str) -> dict:
     return out
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: str | None = None,
-                  extra_info: dict | None = None, **kwargs) -> dict:
+def compute_score(
+    data_source: str, solution_str: str, ground_truth: str | None = None, extra_info: dict | None = None, **kwargs
+) -> dict:
     """verl's custom reward function (``reward.custom_reward_function.path=pkg://mgsd_opcd.reward``)."""
     out = score_response(extra_info, solution_str)
     del out["task"], out["level"]  # verl averages every key over the batch; only the rates go back

@@ -17,24 +17,24 @@ class ConfigError(ValueError):
 @dataclass
 class OPCDConfig:
     # Models and data
-    model_path: str = ""                 #: student init (the merged perception-SFT model)
-    teacher_model_path: str = ""         #: frozen text teacher (the base Instruct model by default)
-    student_adapter: str = ""            #: perception-SFT LoRA adapter on model_path (unmerged); the student is
-                                         #: model_path + this adapter, trained further. When the teacher is
-                                         #: model_path, it is the same weights with the adapter off (one copy)
-    train_file: str = ""                 #: verl RL parquet (`mgsd data export verl`)
-    val_file: str = ""                   #: the same format; empty: no validation
+    model_path: str = ""  #: student init (the merged perception-SFT model)
+    teacher_model_path: str = ""  #: frozen text teacher (the base Instruct model by default)
+    student_adapter: str = ""  #: perception-SFT LoRA adapter on model_path (unmerged); the student is
+    #: model_path + this adapter, trained further. When the teacher is
+    #: model_path, it is the same weights with the adapter off (one copy)
+    train_file: str = ""  #: verl RL parquet (`mgsd data export verl`)
+    val_file: str = ""  #: the same format; empty: no validation
     output_dir: str = ""
     teacher_reference_plan: bool = True  #: the teacher's context includes the reference plan
     # Schedule (upstream: batch 32, lr 1e-6, 5 epochs, one optimizer step per rollout batch)
     epochs: int = 5
-    max_steps: int = 0                   #: > 0 stops earlier
-    batch_size: int = 32                 #: prompts per rollout batch (n = 1 response each)
-    mini_batch_size: int = 0             #: prompts per optimizer step; 0: = batch_size
-    micro_batch_size: int = 4            #: sequences per forward/backward (gradient accumulation)
-    rollout_batch_size: int = 0          #: prompts per generate call; 0: the whole batch at once
-    logprob_chunk: int = 0               #: response positions per logits chunk; 0: all at once
-    gradient_checkpointing: bool = False #: recompute each decoder layer in the backward
+    max_steps: int = 0  #: > 0 stops earlier
+    batch_size: int = 32  #: prompts per rollout batch (n = 1 response each)
+    mini_batch_size: int = 0  #: prompts per optimizer step; 0: = batch_size
+    micro_batch_size: int = 4  #: sequences per forward/backward (gradient accumulation)
+    rollout_batch_size: int = 0  #: prompts per generate call; 0: the whole batch at once
+    logprob_chunk: int = 0  #: response positions per logits chunk; 0: all at once
+    gradient_checkpointing: bool = False  #: recompute each decoder layer in the backward
     ppo_epochs: int = 1
     lr: float = 1e-6
     weight_decay: float = 1e-2
@@ -54,18 +54,18 @@ class OPCDConfig:
     val_temperature: float = 0.6
     val_top_p: float = 0.95
     val_batch_size: int = 16
-    val_limit: int = 0                   #: > 0 validates on the first N rows only
+    val_limit: int = 0  #: > 0 validates on the first N rows only
     val_before_train: bool = True
     val_freq: int = 20
     save_freq: int = 20
-    save_limit: int = 3                  #: keep the newest N checkpoints (the best is always kept)
+    save_limit: int = 3  #: keep the newest N checkpoints (the best is always kept)
     # Model options
-    lora_rank: int = 0                   #: 0: full fine-tuning (upstream); > 0: LoRA on the language model
+    lora_rank: int = 0  #: 0: full fine-tuning (upstream); > 0: LoRA on the language model
     lora_alpha: int = 16
     lora_target: str = "all-linear"
     freeze_vision_tower: bool = False
-    dtype: str = "auto"                  #: compute dtype; auto: bf16 on CUDA, fp32 on CPU
-    master_dtype: str = "float32"        #: trainable weights: float32 (mixed precision) or compute (= dtype)
+    dtype: str = "auto"  #: compute dtype; auto: bf16 on CUDA, fp32 on CPU
+    master_dtype: str = "float32"  #: trainable weights: float32 (mixed precision) or compute (= dtype)
     device: str = "auto"
     attn_implementation: str = "sdpa"
     seed: int = 1
@@ -154,8 +154,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> OPCDConfi
 
 def absolute_paths(cfg: OPCDConfig) -> OPCDConfig:
     """``cfg`` with its (non-empty) paths absolute, so that another working directory or node reads the same files."""
-    paths = {name: str(Path(os.path.expanduser(getattr(cfg, name))).resolve())
-             for name in _PATHS if getattr(cfg, name)}
+    paths = {name: str(Path(os.path.expanduser(getattr(cfg, name))).resolve()) for name in _PATHS if getattr(cfg, name)}
     return dataclasses.replace(cfg, **paths)
 
 
@@ -165,14 +164,19 @@ def validate(cfg: OPCDConfig) -> None:
             raise ConfigError(f"setting '{name}' is required")
     for name in ("model_path", "teacher_model_path"):
         if not (Path(getattr(cfg, name)) / "config.json").is_file():
-            raise ConfigError(f"setting '{name}': {getattr(cfg, name)} is not a Hugging Face model folder (no config.json)")
+            raise ConfigError(
+                f"setting '{name}': {getattr(cfg, name)} is not a Hugging Face model folder (no config.json)"
+            )
     if cfg.student_adapter:
         if not (Path(cfg.student_adapter) / "adapter_config.json").is_file():
-            raise ConfigError(f"setting 'student_adapter': {cfg.student_adapter} is not a peft adapter folder "
-                              "(no adapter_config.json)")
+            raise ConfigError(
+                f"setting 'student_adapter': {cfg.student_adapter} is not a peft adapter folder "
+                "(no adapter_config.json)"
+            )
         if cfg.lora_rank > 0:
-            raise ConfigError("settings 'student_adapter' and 'lora_rank' exclude each other: the student adapter "
-                              "is the one trained")
+            raise ConfigError(
+                "settings 'student_adapter' and 'lora_rank' exclude each other: the student adapter is the one trained"
+            )
     for name in ("train_file", "val_file"):
         value = getattr(cfg, name)
         if value and not Path(value).is_file():
@@ -180,19 +184,31 @@ def validate(cfg: OPCDConfig) -> None:
     for name in ("rollout_batch_size", "logprob_chunk"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"setting '{name}' must be 0 or more, got {getattr(cfg, name)}")
-    for name in ("epochs", "batch_size", "micro_batch_size", "ppo_epochs", "max_response_length",
-                 "max_prompt_length", "val_batch_size", "save_limit"):
+    for name in (
+        "epochs",
+        "batch_size",
+        "micro_batch_size",
+        "ppo_epochs",
+        "max_response_length",
+        "max_prompt_length",
+        "val_batch_size",
+        "save_limit",
+    ):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"setting '{name}' must be at least 1, got {getattr(cfg, name)}")
     if cfg.batch_size % cfg.effective_mini_batch:
-        raise ConfigError(f"setting 'mini_batch_size' ({cfg.mini_batch_size}) must divide batch_size ({cfg.batch_size})")
+        raise ConfigError(
+            f"setting 'mini_batch_size' ({cfg.mini_batch_size}) must divide batch_size ({cfg.batch_size})"
+        )
     if not 0 < cfg.clip_ratio_low < 1 or cfg.clip_ratio_high <= 0 or cfg.clip_ratio_dual <= 1:
         raise ConfigError("clip ratios: need 0 < clip_ratio_low < 1, clip_ratio_high > 0, clip_ratio_dual > 1")
     if not 0 < cfg.top_p <= 1:
         raise ConfigError("rollout sampling: need 0 < top_p <= 1")
     if cfg.temperature != 1.0:  # the student's and teacher's log-probs are those of temperature 1
-        raise ConfigError(f"setting 'temperature': OPCD samples at 1.0, the temperature both policies are scored at, "
-                          f"got {cfg.temperature} (validation has its own val_temperature)")
+        raise ConfigError(
+            f"setting 'temperature': OPCD samples at 1.0, the temperature both policies are scored at, "
+            f"got {cfg.temperature} (validation has its own val_temperature)"
+        )
     unknown = set(cfg.loggers) - {"jsonl", "swanlab", "wandb"}
     if unknown:
         raise ConfigError(f"setting 'loggers': unknown {sorted(unknown)}; expected jsonl, swanlab, wandb")

@@ -16,7 +16,7 @@ REQUIRED_COLUMNS = ("prompt", "images", "extra_info")
 
 @dataclass
 class Row:
-    prompt: list[dict]       #: the student's chat (``<image>`` placeholders in the text)
+    prompt: list[dict]  #: the student's chat (``<image>`` placeholders in the text)
     image_bytes: list[bytes]
     extra_info: dict
 
@@ -53,8 +53,11 @@ def drop_overlong(rows: list[Row], lengths: list[int], limit: int, path: str | P
     if not kept:
         raise ValueError(f"{path}: all {len(rows)} prompts are longer than max_prompt_length ({limit} tokens)")
     if len(kept) < len(rows):
-        print(f"mgsd_opcd: warning: {path}: dropped {len(rows) - len(kept)} of {len(rows)} rows whose prompt is "
-              f"longer than max_prompt_length ({limit} tokens)", file=sys.stderr)
+        print(
+            f"mgsd_opcd: warning: {path}: dropped {len(rows) - len(kept)} of {len(rows)} rows whose prompt is "
+            f"longer than max_prompt_length ({limit} tokens)",
+            file=sys.stderr,
+        )
     return kept
 
 
@@ -68,6 +71,9 @@ def warn_without_reference_plan(rows: list[Row], path: str | Path) -> None:
     """One warning line when rows lack the reference plan that ``teacher_reference_plan`` asks for."""
     missing = sum(not has_reference_plan(row.extra_info) for row in rows)
     if missing:
-        print(f"mgsd_opcd: warning: {path}: {missing} of {len(rows)} rows have no reference plan in "
-              "extra_info.teacher_context (exported with --no-reference-plan?); teacher_reference_plan is on, "
-              "but their teacher sees the state only", file=sys.stderr)
+        print(
+            f"mgsd_opcd: warning: {path}: {missing} of {len(rows)} rows have no reference plan in "
+            "extra_info.teacher_context (exported with --no-reference-plan?); teacher_reference_plan is on, "
+            "but their teacher sees the state only",
+            file=sys.stderr,
+        )

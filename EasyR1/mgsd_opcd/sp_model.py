@@ -95,14 +95,22 @@ def vision_token_ids(tokenizer) -> list[int]:
 
 
 @torch.no_grad()
-def generate(model, processor, inputs, max_new_tokens: int, temperature: float, top_p: float,
-             eos: set[int]) -> list[list[int]]:
+def generate(
+    model, processor, inputs, max_new_tokens: int, temperature: float, top_p: float, eos: set[int]
+) -> list[list[int]]:
     """Sample one response per prompt; each ends at its first EOS (included) or at the limit."""
-    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
-                         top_p=top_p, top_k=0, pad_token_id=processor.tokenizer.pad_token_id,
-                         suppress_tokens=vision_token_ids(processor.tokenizer))
+    out = model.generate(
+        **inputs,
+        max_new_tokens=max_new_tokens,
+        do_sample=True,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=0,
+        pad_token_id=processor.tokenizer.pad_token_id,
+        suppress_tokens=vision_token_ids(processor.tokenizer),
+    )
     responses = []
-    for seq in out[:, inputs["input_ids"].shape[1]:].tolist():
+    for seq in out[:, inputs["input_ids"].shape[1] :].tolist():
         cut = next((i + 1 for i, t in enumerate(seq) if t in eos), len(seq))
         responses.append(seq[:cut])
     return responses
@@ -113,8 +121,8 @@ def pad_responses(responses: list[list[int]], pad_id: int, device: torch.device)
     ids = torch.full((len(responses), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(responses), width), dtype=torch.long)
     for i, r in enumerate(responses):
-        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, :len(r)] = 1
+        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, : len(r)] = 1
     return ids.to(device), mask.to(device)
 
 
@@ -123,8 +131,8 @@ def left_pad(prompts: list[list[int]], pad_id: int, device: torch.device) -> tup
     ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(prompts), width), dtype=torch.long)
     for i, p in enumerate(prompts):
-        ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-        mask[i, width - len(p):] = 1
+        ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
+        mask[i, width - len(p) :] = 1
     return ids.to(device), mask.to(device)
 
 
@@ -151,13 +159,20 @@ def chunked_token_logprobs(hidden: torch.Tensor, head, targets: torch.Tensor, ch
 
     parts = []
     for start in range(0, targets.shape[1], chunk):
-        h, t = hidden[:, start:start + chunk], targets[:, start:start + chunk]
+        h, t = hidden[:, start : start + chunk], targets[:, start : start + chunk]
         parts.append(checkpoint(part, h, t, use_reentrant=False) if torch.is_grad_enabled() else part(h, t))
     return torch.cat(parts, dim=1)
 
 
-def response_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, response_ids: torch.Tensor,
-                      response_mask: torch.Tensor, logprob_chunk: int = 0, **multimodal) -> torch.Tensor:
+def response_logprobs(
+    model,
+    prompt_ids: torch.Tensor,
+    prompt_mask: torch.Tensor,
+    response_ids: torch.Tensor,
+    response_mask: torch.Tensor,
+    logprob_chunk: int = 0,
+    **multimodal,
+) -> torch.Tensor:
     """log p(response token t | prompt, response[:t]) for every response position, shape ``[B, R]``.
 
     Works for the student (image inputs in ``multimodal``) and the text-only teacher alike; the logits
@@ -167,29 +182,36 @@ def response_logprobs(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor
     attention_mask = torch.cat([prompt_mask, response_mask], dim=1)
     width = response_ids.shape[1]
     # Per-token side inputs of the prompt (e.g. mm_token_type_ids) extend over the response as text.
-    multimodal = {k: torch.cat([v, v.new_zeros(response_ids.shape)], dim=1)
-                  if torch.is_tensor(v) and v.shape == prompt_ids.shape else v for k, v in multimodal.items()}
+    multimodal = {
+        k: torch.cat([v, v.new_zeros(response_ids.shape)], dim=1)
+        if torch.is_tensor(v) and v.shape == prompt_ids.shape
+        else v
+        for k, v in multimodal.items()
+    }
     backbone, head = backbone_and_head(model)
     hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, **multimodal)[0]
-    return chunked_token_logprobs(hidden[:, -(width + 1):-1], head, response_ids, logprob_chunk)
+    return chunked_token_logprobs(hidden[:, -(width + 1) : -1], head, response_ids, logprob_chunk)
 
 
 def multimodal_kwargs(inputs) -> dict:
     return {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
 
 
-def student_logprobs(model, processor, rows, responses, device: torch.device,
-                     logprob_chunk: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def student_logprobs(
+    model, processor, rows, responses, device: torch.device, logprob_chunk: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The student's log-probs of ``responses`` given its own prompts (image included), and the response mask."""
     inputs = student_inputs(processor, rows, device)
     resp, mask = pad_responses(responses, processor.tokenizer.pad_token_id, device)
-    logp = response_logprobs(model, inputs["input_ids"], inputs["attention_mask"], resp, mask, logprob_chunk,
-                             **multimodal_kwargs(inputs))
+    logp = response_logprobs(
+        model, inputs["input_ids"], inputs["attention_mask"], resp, mask, logprob_chunk, **multimodal_kwargs(inputs)
+    )
     return logp, mask
 
 
-def teacher_logprobs(teacher, tokenizer, rows, responses, reference_plan: bool, device: torch.device,
-                     logprob_chunk: int = 0) -> torch.Tensor:
+def teacher_logprobs(
+    teacher, tokenizer, rows, responses, reference_plan: bool, device: torch.device, logprob_chunk: int = 0
+) -> torch.Tensor:
     """The text teacher's log-probs of the student's ``responses`` after its own context (no image)."""
     from .teacher import teacher_messages_for, teacher_prompt_ids
 

@@ -32,15 +32,27 @@ from .algorithm import masked_mean, ppo_clip_loss, reverse_kl_advantages
 from .reward import SCORE_KEYS, score_response
 from .sp_config import ConfigError, OPCDConfig, as_dict, load_config
 from .sp_data import drop_overlong, read_rows, warn_without_reference_plan
-from .sp_model import (eos_ids, generate, load_model, load_processor, mixed_precision, pick_device, pick_dtype,
-                       pick_master_dtype, prompt_length, student_inputs, student_logprobs, teacher_logprobs)
+from .sp_model import (
+    eos_ids,
+    generate,
+    load_model,
+    load_processor,
+    mixed_precision,
+    pick_device,
+    pick_dtype,
+    pick_master_dtype,
+    prompt_length,
+    student_inputs,
+    student_logprobs,
+    teacher_logprobs,
+)
 from .validation import CheckpointTracker, validation_metrics
 
 STATE_FILE = "trainer_state.pt"
 
 
 def chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def spread(rows: list, limit: int) -> list:
@@ -51,7 +63,7 @@ def spread(rows: list, limit: int) -> list:
         cells.setdefault((row.extra_info.get("task"), row.extra_info.get("level")), []).append(row)
     out, depth = [], 0
     while len(out) < limit and any(len(c) > depth for c in cells.values()):
-        out += [c[depth] for c in cells.values() if len(c) > depth][:limit - len(out)]
+        out += [c[depth] for c in cells.values() if len(c) > depth][: limit - len(out)]
         depth += 1
     return out
 
@@ -74,9 +86,13 @@ class MetricsLog:
             except ImportError:
                 raise ConfigError(f"setting 'loggers': {name} is not installed (pip install {name})") from None
             if name == "swanlab":  # mode and log dir from SWANLAB_MODE / SWANLAB_LOG_DIR, as in verl
-                module.init(project=cfg.project_name, experiment_name=cfg.experiment_name, config=as_dict(cfg),
-                            logdir=os.environ.get("SWANLAB_LOG_DIR", str(out / "swanlog")),
-                            mode=os.environ.get("SWANLAB_MODE", "offline"))
+                module.init(
+                    project=cfg.project_name,
+                    experiment_name=cfg.experiment_name,
+                    config=as_dict(cfg),
+                    logdir=os.environ.get("SWANLAB_LOG_DIR", str(out / "swanlog")),
+                    mode=os.environ.get("SWANLAB_MODE", "offline"),
+                )
             else:
                 module.init(project=cfg.project_name, name=cfg.experiment_name, config=as_dict(cfg))
             self.backends.append(module)
@@ -111,18 +127,25 @@ class Trainer:
             self.val_rows = spread(self.val_rows, cfg.val_limit)
         self.steps_per_epoch = len(self.train_rows) // cfg.batch_size  # drop_last, as upstream
         if self.steps_per_epoch == 0:
-            raise ConfigError(f"{cfg.train_file}: {len(self.train_rows)} rows are fewer than batch_size {cfg.batch_size}")
+            raise ConfigError(
+                f"{cfg.train_file}: {len(self.train_rows)} rows are fewer than batch_size {cfg.batch_size}"
+            )
         self.total_steps = self.steps_per_epoch * cfg.epochs
         if cfg.max_steps:
             self.total_steps = min(self.total_steps, cfg.max_steps)
 
         self.teacher_tokenizer = load_processor(cfg.teacher_model_path, cfg.min_pixels, cfg.max_pixels).tokenizer
         if self.teacher_tokenizer.get_vocab() != self.tokenizer.get_vocab():
-            raise ConfigError(f"teacher {cfg.teacher_model_path} and student {cfg.model_path} have different vocabularies; "
-                              "the teacher scores the student's token ids, so they must share a tokenizer")
+            raise ConfigError(
+                f"teacher {cfg.teacher_model_path} and student {cfg.model_path} have different vocabularies; "
+                "the teacher scores the student's token ids, so they must share a tokenizer"
+            )
         # A shared teacher is the student's own base weights with the adapter switched off (_teacher_logprobs).
-        self.teacher = None if cfg.shared_teacher else \
-            load_model(cfg.teacher_model_path, self.dtype, self.device, cfg.attn_implementation).eval()
+        self.teacher = (
+            None
+            if cfg.shared_teacher
+            else load_model(cfg.teacher_model_path, self.dtype, self.device, cfg.attn_implementation).eval()
+        )
         if self.teacher is not None:
             self.teacher.requires_grad_(False)
         self.checkpoints = CheckpointTracker(self.out, cfg.save_limit)
@@ -134,10 +157,13 @@ class Trainer:
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
         # fp16 gradients underflow without loss scaling; bf16 has fp32's range and needs none.
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == torch.float16
-                                           and self.master_dtype == torch.float32)
+        self.scaler = torch.amp.GradScaler(
+            self.device.type, enabled=self.dtype == torch.float16 and self.master_dtype == torch.float32
+        )
         if self.step:
-            state = torch.load(self.out / f"global_step_{self.step}" / STATE_FILE, map_location="cpu", weights_only=False)
+            state = torch.load(
+                self.out / f"global_step_{self.step}" / STATE_FILE, map_location="cpu", weights_only=False
+            )
             self.optimizer.load_state_dict(state["optimizer"])
             if state.get("scaler"):
                 self.scaler.load_state_dict(state["scaler"])
@@ -167,10 +193,15 @@ class Trainer:
                 model = PeftModel.from_pretrained(model, adapter, is_trainable=True)
             else:
                 # Adapters on the language model's linear layers only (the vision tower stays as it is).
-                target = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)" \
-                    if cfg.lora_target == "all-linear" else cfg.lora_target.split(",")
-                model = get_peft_model(model, LoraConfig(r=cfg.lora_rank, lora_alpha=cfg.lora_alpha,
-                                                         target_modules=target, lora_dropout=0.0))
+                target = (
+                    r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+                    if cfg.lora_target == "all-linear"
+                    else cfg.lora_target.split(",")
+                )
+                model = get_peft_model(
+                    model,
+                    LoraConfig(r=cfg.lora_rank, lora_alpha=cfg.lora_alpha, target_modules=target, lora_dropout=0.0),
+                )
         if cfg.freeze_vision_tower and not cfg.trains_adapter:
             for name, param in model.named_parameters():
                 if ".visual." in f".{name}" or name.startswith("visual."):
@@ -188,8 +219,9 @@ class Trainer:
         for part in chunks(rows, self.cfg.rollout_batch_size or len(rows)):
             inputs = student_inputs(self.processor, part, self.device)
             with self._autocast():
-                responses += generate(self.model, self.processor, inputs, self.cfg.max_response_length, temperature,
-                                      top_p, self.eos)
+                responses += generate(
+                    self.model, self.processor, inputs, self.cfg.max_response_length, temperature, top_p, self.eos
+                )
         return responses
 
     def _student_logprobs(self, rows, responses, grad: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -201,8 +233,15 @@ class Trainer:
         # A shared teacher is the student's base: the same model with the adapter switched off.
         shared = self.teacher is None
         with self.model.disable_adapter() if shared else contextlib.nullcontext(), self._autocast():
-            return teacher_logprobs(self.model if shared else self.teacher, self.teacher_tokenizer, rows, responses,
-                                    self.cfg.teacher_reference_plan, self.device, self.cfg.logprob_chunk)
+            return teacher_logprobs(
+                self.model if shared else self.teacher,
+                self.teacher_tokenizer,
+                rows,
+                responses,
+                self.cfg.teacher_reference_plan,
+                self.device,
+                self.cfg.logprob_chunk,
+            )
 
     def _decode(self, responses) -> list[str]:
         return self.tokenizer.batch_decode(responses, skip_special_tokens=True)
@@ -237,8 +276,15 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 for i in idx:
                     logp, _ = self._student_logprobs(row_parts[i], resp_parts[i], grad=True)
-                    loss, m = ppo_clip_loss(logp, old[i], advantages[i], masks[i],
-                                            cfg.clip_ratio_low, cfg.clip_ratio_high, cfg.clip_ratio_dual)
+                    loss, m = ppo_clip_loss(
+                        logp,
+                        old[i],
+                        advantages[i],
+                        masks[i],
+                        cfg.clip_ratio_low,
+                        cfg.clip_ratio_high,
+                        cfg.clip_ratio_dual,
+                    )
                     self.scaler.scale(loss * masks[i].sum() / tokens).backward()
                     stats["pg_loss"].append(loss.item())
                     stats["pg_clipfrac"].append(m["pg_clipfrac"])
@@ -255,8 +301,9 @@ class Trainer:
         n_tokens = int(sum(m.sum() for m in masks))
         metrics = {
             "actor/reverse_kl": seq_kl.mean().item(),
-            "actor/advantage_mean": masked_mean(torch.cat([a.flatten() for a in advantages]),
-                                                torch.cat([m.flatten() for m in masks])).item(),
+            "actor/advantage_mean": masked_mean(
+                torch.cat([a.flatten() for a in advantages]), torch.cat([m.flatten() for m in masks])
+            ).item(),
             **{f"actor/{k}": sum(v) / len(v) for k, v in stats.items() if v},
             **{f"reward/{k}": sum(s[k] for s in scores) / len(scores) for k in SCORE_KEYS},
             "response_length/mean": n_tokens / len(responses),
@@ -304,8 +351,10 @@ class Trainer:
         from mgsd_sft.checkpoint import complete
 
         complete(Path(cfg.model_path), tmp)
-        torch.save({"optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(), "step": self.step},
-                   tmp / STATE_FILE)
+        torch.save(
+            {"optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(), "step": self.step},
+            tmp / STATE_FILE,
+        )
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
         self.checkpoints.saved(self.step)
@@ -331,7 +380,7 @@ class Trainer:
         while self.step < self.total_steps:
             epoch, offset = divmod(self.step, self.steps_per_epoch)
             order = self.epoch_order(epoch)
-            batch = [self.train_rows[i] for i in order[offset * cfg.batch_size:(offset + 1) * cfg.batch_size]]
+            batch = [self.train_rows[i] for i in order[offset * cfg.batch_size : (offset + 1) * cfg.batch_size]]
             metrics = self.train_step(batch)
             self.step += 1
             metrics["epoch"] = epoch
@@ -350,8 +399,9 @@ class Trainer:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mgsd_opcd.sp_train",
-                                     description="Single-process OPCD trainer (one GPU or a CPU).")
+    parser = argparse.ArgumentParser(
+        prog="python -m mgsd_opcd.sp_train", description="Single-process OPCD trainer (one GPU or a CPU)."
+    )
     parser.add_argument("--config", help="YAML settings (EasyR1/configs/opcd_single_process.yaml)")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="settings that replace the file's")
     args = parser.parse_args(argv)

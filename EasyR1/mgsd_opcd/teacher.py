@@ -17,8 +17,9 @@ def teacher_messages_for(extra_info: dict, reference_plan: bool = True) -> list[
     try:
         system, context = extra_info["teacher_system_prompt"], extra_info["teacher_context"]
     except (KeyError, TypeError):
-        raise ValueError("extra_info lacks teacher_system_prompt/teacher_context "
-                         "(export the data with `mgsd data export verl`)") from None
+        raise ValueError(
+            "extra_info lacks teacher_system_prompt/teacher_context (export the data with `mgsd data export verl`)"
+        ) from None
     if not reference_plan:
         context = strip_reference_plan(context)
     return [{"role": "system", "content": system}, {"role": "user", "content": context}]
@@ -32,8 +33,9 @@ def teacher_prompt_ids(tokenizer: Any, messages: list[dict]) -> list[int]:
     return [int(i) for i in ids]
 
 
-def realign_teacher_outputs(teacher_ids, teacher_logprobs, teacher_prompt_len: int, student_prompt_len: int,
-                            response_len: int):
+def realign_teacher_outputs(
+    teacher_ids, teacher_logprobs, teacher_prompt_len: int, student_prompt_len: int, response_len: int
+):
     """Move the teacher's per-position outputs onto the student's sequence layout.
 
     verl's teacher returns one row per position of the scored sequence, row ``i`` holding the
@@ -43,18 +45,19 @@ def realign_teacher_outputs(teacher_ids, teacher_logprobs, teacher_prompt_len: i
     ``student_prompt_len + response_len`` rows whose response rows are the teacher's, and whose prompt
     rows (never read) are zero.
     """
-    import torch
 
     total_t = teacher_prompt_len + response_len
     if teacher_ids.shape[0] != total_t or teacher_logprobs.shape[0] != total_t:
-        raise ValueError(f"teacher outputs have {teacher_logprobs.shape[0]} rows, expected {total_t} "
-                         f"(teacher prompt {teacher_prompt_len} + response {response_len})")
+        raise ValueError(
+            f"teacher outputs have {teacher_logprobs.shape[0]} rows, expected {total_t} "
+            f"(teacher prompt {teacher_prompt_len} + response {response_len})"
+        )
     if student_prompt_len < 1 or teacher_prompt_len < 1:
         raise ValueError("prompts must hold at least one token")
     total_s = student_prompt_len + response_len
     ids = teacher_ids.new_zeros((total_s, *teacher_ids.shape[1:]))
     logprobs = teacher_logprobs.new_zeros((total_s, *teacher_logprobs.shape[1:]))
     # Rows predicting the response tokens, plus the trailing dummy row.
-    ids[student_prompt_len - 1:] = teacher_ids[teacher_prompt_len - 1:]
-    logprobs[student_prompt_len - 1:] = teacher_logprobs[teacher_prompt_len - 1:]
+    ids[student_prompt_len - 1 :] = teacher_ids[teacher_prompt_len - 1 :]
+    logprobs[student_prompt_len - 1 :] = teacher_logprobs[teacher_prompt_len - 1 :]
     return ids, logprobs

@@ -28,8 +28,11 @@ def validation_metrics(rows: list[dict]) -> dict[str, float]:
     """Metrics of scored validation rows (``task``, ``level``, ``scores`` as ``task_envs.metrics.summarise``)."""
     summary = summarise(rows)
     macro = summary["all_tasks_macro"]
-    out = {HEADLINE_KEY: macro.get("success", 0.0), "val/optimal": macro.get("optimal", 0.0),
-           "val/progress": macro.get("progress", 0.0)}
+    out = {
+        HEADLINE_KEY: macro.get("success", 0.0),
+        "val/optimal": macro.get("optimal", 0.0),
+        "val/progress": macro.get("progress", 0.0),
+    }
     for task, entry in summary["by_task"].items():
         out[f"val/by_task/{task}_success"] = entry["success"]
     for task, levels in summary["by_task_level"].items():
@@ -87,7 +90,7 @@ class CheckpointTracker:
             return []
         state = self.read()
         steps = sorted(int(m.group(1)) for p in self.root.iterdir() if (m := STEP_DIR.match(p.name)) and p.is_dir())
-        keep = set(steps[-self.save_limit:])
+        keep = set(steps[-self.save_limit :])
         if state.get("best_global_step") is not None:
             keep.add(int(state["best_global_step"]))
         removed = [s for s in steps if s not in keep]

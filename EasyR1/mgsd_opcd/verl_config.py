@@ -36,8 +36,10 @@ def check_batch_split(cfg) -> None:
     batch, n = cfg.data.train_batch_size, cfg.actor_rollout_ref.rollout.n
     gpus, nodes = cfg.trainer.n_gpus_per_node, cfg.trainer.nnodes
     if (batch * n) % (gpus * nodes):
-        raise ValueError(f"the train batch ({batch} prompts x {n} responses) must divide by TRAINER_GPUS x NNODES "
-                         f"= {gpus} x {nodes}: change TRAINER_GPUS, NNODES or data.train_batch_size")
+        raise ValueError(
+            f"the train batch ({batch} prompts x {n} responses) must divide by TRAINER_GPUS x NNODES "
+            f"= {gpus} x {nodes}: change TRAINER_GPUS, NNODES or data.train_batch_size"
+        )
 
 
 def check_on_policy(cfg) -> None:
@@ -47,12 +49,16 @@ def check_on_policy(cfg) -> None:
     epoch). Anything else would distil an off-policy signal silently."""
     actor, rollout = cfg.actor_rollout_ref.actor, cfg.actor_rollout_ref.rollout
     if rollout.temperature != 1.0:
-        raise ValueError(f"actor_rollout_ref.rollout.temperature={rollout.temperature}: OPCD samples at 1.0, the "
-                         "temperature verl scores the teacher at (validation has its own val_kwargs.temperature)")
+        raise ValueError(
+            f"actor_rollout_ref.rollout.temperature={rollout.temperature}: OPCD samples at 1.0, the "
+            "temperature verl scores the teacher at (validation has its own val_kwargs.temperature)"
+        )
     if actor.ppo_epochs != 1 or actor.ppo_mini_batch_size != cfg.data.train_batch_size:
-        raise ValueError(f"actor ppo_epochs={actor.ppo_epochs}, ppo_mini_batch_size={actor.ppo_mini_batch_size} with "
-                         f"data.train_batch_size={cfg.data.train_batch_size}: the k1 advantage is on-policy only with "
-                         "one update per batch: set ppo_epochs=1 and ppo_mini_batch_size=data.train_batch_size")
+        raise ValueError(
+            f"actor ppo_epochs={actor.ppo_epochs}, ppo_mini_batch_size={actor.ppo_mini_batch_size} with "
+            f"data.train_batch_size={cfg.data.train_batch_size}: the k1 advantage is on-policy only with "
+            "one update per batch: set ppo_epochs=1 and ppo_mini_batch_size=data.train_batch_size"
+        )
 
 
 def main(argv=None) -> int:

@@ -38,8 +38,12 @@ def canonical_position_ids(position_ids: torch.Tensor) -> torch.Tensor:
     lengths = offsets.diff()
     if values.dim() == 2 and values.shape[0] == total and batch and bool((lengths == lengths[0]).all()):
         rows = int(lengths[0])  # the rope components were taken as ragged: B blocks of (C, L)
-        return nested_tensor_from_tensor_list(list(values.reshape(batch, rows, values.shape[1]).unbind(0)), ragged_idx=2)
-    raise ValueError(f"position_ids: values {tuple(values.shape)} fit neither jagged layout of offsets {offsets.tolist()}")
+        return nested_tensor_from_tensor_list(
+            list(values.reshape(batch, rows, values.shape[1]).unbind(0)), ragged_idx=2
+        )
+    raise ValueError(
+        f"position_ids: values {tuple(values.shape)} fit neither jagged layout of offsets {offsets.tolist()}"
+    )
 
 
 def normalize_3d_position_ids(data) -> None:
@@ -58,8 +62,9 @@ def install() -> None:
     for name in CALLERS:
         module = importlib.import_module(name)
         if not hasattr(module, "maybe_fix_3d_position_ids"):
-            raise RuntimeError(f"{name} no longer has maybe_fix_3d_position_ids: check mgsd_opcd.verl_fixes "
-                               "against the installed verl")
+            raise RuntimeError(
+                f"{name} no longer has maybe_fix_3d_position_ids: check mgsd_opcd.verl_fixes against the installed verl"
+            )
         module.maybe_fix_3d_position_ids = normalize_3d_position_ids
 
 

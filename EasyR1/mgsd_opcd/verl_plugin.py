@@ -18,12 +18,13 @@ from __future__ import annotations
 import ray
 import torch
 import transfer_queue as tq
-
 from verl.experimental.agent_loop.agent_loop import AgentLoopWorker
 from verl.trainer.ppo.v1.agent_loop_tq import AgentLoopManagerTQ, AgentLoopWorkerTQ
 
-from . import verl_fixes  # noqa: F401  (a verl 0.9.1 bug fix: equal-length batches of mRoPE position ids)
-from . import verl_trainer  # noqa: F401  (registers trainer.v1.trainer_mode=mgsd_opcd)
+from . import (
+    verl_fixes,  # noqa: F401  (a verl 0.9.1 bug fix: equal-length batches of mRoPE position ids)
+    verl_trainer,  # noqa: F401  (registers trainer.v1.trainer_mode=mgsd_opcd)
+)
 from .teacher import realign_teacher_outputs, teacher_messages_for, teacher_prompt_ids
 
 #: The project's own config section (``mgsd_opcd:`` in the Hydra yaml).

@@ -11,7 +11,6 @@ selected by ``trainer.v1.trainer_mode=mgsd_opcd`` (``EasyR1/configs/opcd_recipe.
 from __future__ import annotations
 
 from omegaconf import open_dict
-
 from verl.trainer.ppo.v1 import PPOTrainerSync, register_trainer
 
 from .validation import HEADLINE_KEY, CheckpointTracker, validation_metrics
@@ -27,9 +26,16 @@ def rows_from_verl(data_sources: list[str], infos: dict[str, list]) -> list[dict
     for i, source in enumerate(data_sources):
         parts = str(source).split("/")
         if len(parts) != 3 or parts[0] != "mgsd" or not parts[2].isdigit():
-            raise ValueError(f"data_source {source!r} is not mgsd/<task>/<level> (re-export with `mgsd data export verl`)")
-        rows.append({"task": parts[1], "level": int(parts[2]),
-                     "scores": {k: float(infos[k][i]) for k in RATE_KEYS if k in infos}})
+            raise ValueError(
+                f"data_source {source!r} is not mgsd/<task>/<level> (re-export with `mgsd data export verl`)"
+            )
+        rows.append(
+            {
+                "task": parts[1],
+                "level": int(parts[2]),
+                "scores": {k: float(infos[k][i]) for k in RATE_KEYS if k in infos},
+            }
+        )
     return rows
 
 
@@ -46,7 +52,9 @@ class OPCDTrainer(PPOTrainerSync):
         self.tracker = CheckpointTracker(config.trainer.default_local_dir, int(section.get("save_limit", 0) or 0))
 
     def _val_metrics_update(self, data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs):
-        metrics = super()._val_metrics_update(data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs)
+        metrics = super()._val_metrics_update(
+            data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs
+        )
         metrics.update(validation_metrics(rows_from_verl(list(data_sources), reward_extra_infos_dict)))
         return metrics
 

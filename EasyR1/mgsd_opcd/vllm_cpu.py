@@ -42,8 +42,12 @@ def register() -> None:
         return
     version = vllm.__version__.split("+")[0]
     if version != VLLM_VERSION:
-        logger.info("mgsd_opcd.vllm_cpu was written for vLLM %s, found %s: not applied (verl's weight sync "
-                       "into a CPU vLLM server may fail)", VLLM_VERSION, vllm.__version__)
+        logger.info(
+            "mgsd_opcd.vllm_cpu was written for vLLM %s, found %s: not applied (verl's weight sync "
+            "into a CPU vLLM server may fail)",
+            VLLM_VERSION,
+            vllm.__version__,
+        )
         return
     from vllm.model_executor.layers import utils
 

@@ -20,9 +20,17 @@ import sys
 from pathlib import Path
 
 PROCESSOR_FILES = (
-    "preprocessor_config.json", "video_preprocessor_config.json", "processor_config.json",
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
-    "chat_template.jinja", "chat_template.json", "added_tokens.json",
+    "preprocessor_config.json",
+    "video_preprocessor_config.json",
+    "processor_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.jinja",
+    "chat_template.json",
+    "added_tokens.json",
 )
 
 
@@ -69,12 +77,14 @@ def verify(path: Path, max_new_tokens: int = 8) -> str:
     model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32).eval()
     task = get_task("maze")
     image = task.render(task.generate(4, 0))
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": load_prompt("student", "maze")}]}]
+    messages = [
+        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": load_prompt("student", "maze")}]}
+    ]
     text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     inputs = processor(text=[text], images=[image], return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-    new = out[0, inputs["input_ids"].shape[1]:]
+    new = out[0, inputs["input_ids"].shape[1] :]
     if new.numel() == 0:
         raise RuntimeError(f"{path}: the model generated no token")
     return processor.decode(new, skip_special_tokens=False)

@@ -15,8 +15,14 @@ from pathlib import Path
 import yaml
 
 # What a CPU run changes: no mixed precision, no worker processes, no flash attention.
-CPU_PROFILE = {"use_cpu": True, "bf16": False, "fp16": False, "preprocessing_num_workers": 1,
-               "dataloader_num_workers": 0, "flash_attn": "disabled"}
+CPU_PROFILE = {
+    "use_cpu": True,
+    "bf16": False,
+    "fp16": False,
+    "preprocessing_num_workers": 1,
+    "dataloader_num_workers": 0,
+    "flash_attn": "disabled",
+}
 
 
 class ConfigError(ValueError):
@@ -70,8 +76,10 @@ def resolve(base: Path, overrides: dict, cpu: bool = False) -> dict:
 def _model_dir(path: str, what: str) -> None:
     p = Path(path)
     if not (p / "config.json").is_file():
-        raise ConfigError(f"{what} {path}: not a model folder (no config.json); download the model or point "
-                          f"MODEL_PATH at it (nothing is fetched from a model hub)")
+        raise ConfigError(
+            f"{what} {path}: not a model folder (no config.json); download the model or point "
+            f"MODEL_PATH at it (nothing is fetched from a model hub)"
+        )
 
 
 def check_train(config: dict) -> None:
@@ -80,11 +88,15 @@ def check_train(config: dict) -> None:
     dataset_dir = Path(str(config.get("dataset_dir", "")))
     info = dataset_dir / "dataset_info.json"
     if not info.is_file():
-        raise ConfigError(f"DATA_DIR {dataset_dir}: no dataset_info.json (make one with: mgsd data export llamafactory)")
+        raise ConfigError(
+            f"DATA_DIR {dataset_dir}: no dataset_info.json (make one with: mgsd data export llamafactory)"
+        )
     names = json.loads(info.read_text())
     for name in str(config.get("dataset", "")).split(","):
         if name.strip() not in names:
-            raise ConfigError(f"DATA_DIR {dataset_dir}: dataset {name.strip()!r} is not in dataset_info.json ({', '.join(names)})")
+            raise ConfigError(
+                f"DATA_DIR {dataset_dir}: dataset {name.strip()!r} is not in dataset_info.json ({', '.join(names)})"
+            )
         if not (dataset_dir / names[name.strip()]["file_name"]).is_file():
             raise ConfigError(f"DATA_DIR {dataset_dir}: {names[name.strip()]['file_name']} is missing")
 

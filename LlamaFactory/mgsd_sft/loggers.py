@@ -34,14 +34,18 @@ def problem(name: str, mode: str | None = None) -> str | None:
     try:
         importlib.import_module(MODULES[name])
     except ImportError:
-        return (f"REPORT_TO={name}: the {MODULES[name]} package is not installed in {sys.prefix} "
-                f"(pip install {MODULES[name]} there{'' if name == 'swanlab' else ', or use REPORT_TO=swanlab'})")
+        return (
+            f"REPORT_TO={name}: the {MODULES[name]} package is not installed in {sys.prefix} "
+            f"(pip install {MODULES[name]} there{'' if name == 'swanlab' else ', or use REPORT_TO=swanlab'})"
+        )
     if name == "swanlab":
         if mode not in SWANLAB_MODES:
             return f"SWANLAB_MODE must be one of {', '.join(SWANLAB_MODES)}; got '{mode}'"
         if mode == "cloud" and not _swanlab_has_key():
-            return ("SWANLAB_MODE=cloud needs SWANLAB_API_KEY (or a `swanlab login`); "
-                    "SWANLAB_MODE=offline logs locally without an account")
+            return (
+                "SWANLAB_MODE=cloud needs SWANLAB_API_KEY (or a `swanlab login`); "
+                "SWANLAB_MODE=offline logs locally without an account"
+            )
     return None
 
 

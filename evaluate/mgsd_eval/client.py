@@ -48,7 +48,7 @@ class ServedModel:
     model: str
     served: str | None
     listed: list[str]
-    guessed: bool               #: no model was named: the first id listed was taken
+    guessed: bool  #: no model was named: the first id listed was taken
     warning: str | None = None  #: one line for stderr (a guessed name, an unlisted one, /models unavailable)
 
 
@@ -126,7 +126,7 @@ class ChatClient:
         self._next_key = itertools.cycle(range(len(keys)))
         self._gate = asyncio.Semaphore(settings.concurrency)
 
-    async def __aenter__(self) -> "ChatClient":
+    async def __aenter__(self) -> ChatClient:
         self.served = await self.resolve_model()
         self.model = self.served.model
         return self
@@ -156,12 +156,14 @@ class ChatClient:
         if not listed:
             if not named:
                 raise EndpointError("cannot resolve the model name: " + "; ".join(errors))
-            return ServedModel(named, None, [], False, f"GET /models failed ({'; '.join(errors)}); "
-                                                         "the served model id is not recorded")
+            return ServedModel(
+                named, None, [], False, f"GET /models failed ({'; '.join(errors)}); the served model id is not recorded"
+            )
         served = {url: _served_id(named, ids) for url, ids in listed.items()}
         if len(set(served.values())) > 1:
-            raise EndpointError("the endpoints serve different models: "
-                                + ", ".join(f"{url} {sid!r}" for url, sid in served.items()))
+            raise EndpointError(
+                "the endpoints serve different models: " + ", ".join(f"{url} {sid!r}" for url, sid in served.items())
+            )
         ids = next(iter(listed.values()))
         model, sid = named or ids[0], next(iter(served.values()))
         warning = None
@@ -191,8 +193,9 @@ class ChatClient:
                 client = clients[next(self._next_key) % len(clients)]
                 attempts += 1
                 try:
-                    response = await asyncio.wait_for(client.chat.completions.create(**request),
-                                                      timeout=settings.timeout_s)
+                    response = await asyncio.wait_for(
+                        client.chat.completions.create(**request), timeout=settings.timeout_s
+                    )
                     choice = response.choices[0] if response.choices else None
                     text = (choice.message.content or "") if choice else ""
                     finish = getattr(choice, "finish_reason", None)

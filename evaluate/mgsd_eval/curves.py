@@ -18,8 +18,11 @@ from task_envs.errors import TaskError
 
 #: Panels: (title, y label, [(key, line style)]) - the single-process key, then verl's.
 PANELS = (
-    ("reverse KL (student || teacher)", "KL estimate / distillation loss",
-     (("actor/reverse_kl", "-"), ("actor/distillation/abs_loss", "-"), ("actor/distillation/loss", "--"))),
+    (
+        "reverse KL (student || teacher)",
+        "KL estimate / distillation loss",
+        (("actor/reverse_kl", "-"), ("actor/distillation/abs_loss", "-"), ("actor/distillation/loss", "--")),
+    ),
     ("validation: all-task macro success", "val/reward_score", (("val/reward_score", "-"),)),
     ("response length", "tokens (mean)", (("response_length/mean", "-"),)),
 )
@@ -31,7 +34,7 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 class TrainingRun:
     folder: str
     label: str
-    trainer: str                                   #: "verl" | "single" | "empty"
+    trainer: str  #: "verl" | "single" | "empty"
     files: list[str] = field(default_factory=list)
     steps: dict[int, dict] = field(default_factory=dict)  #: step -> every key logged at that step
 
@@ -71,8 +74,12 @@ def read_training(folder: str | Path, label: str | None = None) -> TrainingRun:
     files = metric_files(folder)
     if not files:
         raise TaskError(f"{folder}: no metrics.jsonl (not an OPCD output folder, or training never logged)")
-    run = TrainingRun(str(folder), label or (folder.parent.name if folder.is_file() else folder.name), "empty",
-                      [str(f) for f in files])
+    run = TrainingRun(
+        str(folder),
+        label or (folder.parent.name if folder.is_file() else folder.name),
+        "empty",
+        [str(f) for f in files],
+    )
     verl = False
     for path in files:
         rows = _read_rows(path)
@@ -89,8 +96,14 @@ def read_training(folder: str | Path, label: str | None = None) -> TrainingRun:
 
 def summary_of(run: TrainingRun) -> dict:
     """First/last values of each curve, the best validation score and its step (report.json, report.md)."""
-    out = {"folder": run.folder, "label": run.label, "trainer": run.trainer, "files": run.files,
-           "steps": max(run.steps) if run.steps else None, "series": {}}
+    out = {
+        "folder": run.folder,
+        "label": run.label,
+        "trainer": run.trainer,
+        "files": run.files,
+        "steps": max(run.steps) if run.steps else None,
+        "series": {},
+    }
     for key in KEYS:
         points = run.series(key)
         if points:
@@ -120,9 +133,9 @@ def plot_training_curves(runs: list[TrainingRun], path: Path) -> bool:
     """Three panels (reverse KL, validation macro success, response length), a line per run and key."""
     if not runs:
         return False
-    from .plots import colours, pyplot
-
     from matplotlib.ticker import MaxNLocator
+
+    from .plots import colours, pyplot
 
     plt = pyplot()
     palette = colours(len(runs))
@@ -138,12 +151,22 @@ def plot_training_curves(runs: list[TrainingRun], path: Path) -> bool:
                 steps += xs
                 values += ys
                 name = run.label if len(keys) == 1 else f"{run.label}: {key.split('/')[-1]}"
-                ax.plot(xs, ys, style, color=colour, marker=MARKERS[n % len(MARKERS)], markersize=4, linewidth=1.3,
-                        label=name, clip_on=False)
+                ax.plot(
+                    xs,
+                    ys,
+                    style,
+                    color=colour,
+                    marker=MARKERS[n % len(MARKERS)],
+                    markersize=4,
+                    linewidth=1.3,
+                    label=name,
+                    clip_on=False,
+                )
                 drawn += 1
         if not drawn:
-            ax.text(0.5, 0.5, "not logged by these runs", ha="center", va="center", transform=ax.transAxes,
-                    color="dimgray")
+            ax.text(
+                0.5, 0.5, "not logged by these runs", ha="center", va="center", transform=ax.transAxes, color="dimgray"
+            )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         _limits(ax, steps, values, bounded=title.startswith("validation"))
         ax.axhline(0, color="black", linewidth=0.6)

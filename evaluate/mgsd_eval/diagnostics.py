@@ -20,17 +20,26 @@ from .runner import RESULTS, read_results
 
 PERCEPTION_X_PLANNING = ("perceived_solved", "perceived_failed", "misperceived_solved", "misperceived_failed")
 SYMBOLIC_X_VISUAL = ("both_solved", "symbolic_only", "visual_only", "neither")
-LABELS = {"perceived_solved": "state right, solved", "perceived_failed": "state right, failed",
-          "misperceived_solved": "state wrong, solved", "misperceived_failed": "state wrong, failed",
-          "both_solved": "solved from both", "symbolic_only": "symbolic only", "visual_only": "image only",
-          "neither": "neither"}
+LABELS = {
+    "perceived_solved": "state right, solved",
+    "perceived_failed": "state right, failed",
+    "misperceived_solved": "state wrong, solved",
+    "misperceived_failed": "state wrong, failed",
+    "both_solved": "solved from both",
+    "symbolic_only": "symbolic only",
+    "visual_only": "image only",
+    "neither": "neither",
+}
 
 
 def _outcomes(run: dict, variant: str | None = None) -> dict[str, tuple[str, dict]]:
     """case id -> (task, scores) of the run's rows without an error (of ``variant`` when given)."""
     rows = read_results(Path(run["run"]) / RESULTS).values()
-    return {r["case_id"]: (r["task"], r["scores"]) for r in rows
-            if not r.get("error") and r.get("scores") is not None and variant in (None, r.get("variant"))}
+    return {
+        r["case_id"]: (r["task"], r["scores"])
+        for r in rows
+        if not r.get("error") and r.get("scores") is not None and variant in (None, r.get("variant"))
+    }
 
 
 def _cross(first: dict, second: dict, keys: tuple[str, ...], a: str, b: str) -> dict[str, dict]:
@@ -54,15 +63,24 @@ def diagnostics(runs: list[dict]) -> dict[str, dict[str, dict]]:
             slot[run["pipeline"]] = run
     out: dict[str, dict[str, dict]] = {}
     for label, pipelines in by_label.items():
-        planning = (_outcomes(pipelines["planning"]) if "planning" in pipelines
-                    else _outcomes(pipelines["modality-gap"], "visual") if "modality-gap" in pipelines else None)
+        planning = (
+            _outcomes(pipelines["planning"])
+            if "planning" in pipelines
+            else _outcomes(pipelines["modality-gap"], "visual")
+            if "modality-gap" in pipelines
+            else None
+        )
         if "perception" in pipelines and planning is not None:
-            crossed = _cross(_outcomes(pipelines["perception"]), planning, PERCEPTION_X_PLANNING, "all_correct", "success")
+            crossed = _cross(
+                _outcomes(pipelines["perception"]), planning, PERCEPTION_X_PLANNING, "all_correct", "success"
+            )
             for task, counts in crossed.items():
                 out.setdefault(label, {}).setdefault(task, {})["perception_x_planning"] = counts
         if "modality-gap" in pipelines:
             gap = pipelines["modality-gap"]
-            crossed = _cross(_outcomes(gap, "symbolic"), _outcomes(gap, "visual"), SYMBOLIC_X_VISUAL, "success", "success")
+            crossed = _cross(
+                _outcomes(gap, "symbolic"), _outcomes(gap, "visual"), SYMBOLIC_X_VISUAL, "success", "success"
+            )
             for task, counts in crossed.items():
                 out.setdefault(label, {}).setdefault(task, {})["symbolic_x_visual"] = counts
     return out
@@ -72,21 +90,36 @@ def diagnostics_md(diag: dict) -> list[str]:
     """The report's section: one table per cross-tabulation (counts, and shares of the cases)."""
     if not diag:
         return []
-    md = ["## Diagnostics", "",
-          "Per model and task, over the test cases both runs share (request errors left out). **Perception x "
-          "planning**: the perception reply had every field right (state right) or not, by the planning reply "
-          "solving the case or not: failures with the state wrong point at reading the image, failures with the "
-          "state right at planning. **Symbolic x image**: solved from the symbolic state or not, by solved from "
-          "the image or not: *symbolic only* are the cases the model can plan but not see.", ""]
-    for name, keys, title in (("perception_x_planning", PERCEPTION_X_PLANNING, "Perception x planning"),
-                              ("symbolic_x_visual", SYMBOLIC_X_VISUAL, "Symbolic x image")):
-        lines = [[label, task, str(e[name]["cases"]), *(f"{e[name][k]} ({e[name][k] / e[name]['cases']:.0%})"
-                                                      for k in keys)]
-                 for label, tasks in diag.items() for task, e in tasks.items() if name in e]
+    md = [
+        "## Diagnostics",
+        "",
+        "Per model and task, over the test cases both runs share (request errors left out). **Perception x "
+        "planning**: the perception reply had every field right (state right) or not, by the planning reply "
+        "solving the case or not: failures with the state wrong point at reading the image, failures with the "
+        "state right at planning. **Symbolic x image**: solved from the symbolic state or not, by solved from "
+        "the image or not: *symbolic only* are the cases the model can plan but not see.",
+        "",
+    ]
+    for name, keys, title in (
+        ("perception_x_planning", PERCEPTION_X_PLANNING, "Perception x planning"),
+        ("symbolic_x_visual", SYMBOLIC_X_VISUAL, "Symbolic x image"),
+    ):
+        lines = [
+            [label, task, str(e[name]["cases"]), *(f"{e[name][k]} ({e[name][k] / e[name]['cases']:.0%})" for k in keys)]
+            for label, tasks in diag.items()
+            for task, e in tasks.items()
+            if name in e
+        ]
         if lines:
             header = ["run", "task", "cases", *(LABELS[k] for k in keys)]
-            md += [f"### {title}", "", "| " + " | ".join(header) + " |",
-                   "|---|---|" + "---:|" * (len(header) - 2), *("| " + " | ".join(l) + " |" for l in lines), ""]
+            md += [
+                f"### {title}",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|---|---|" + "---:|" * (len(header) - 2),
+                *("| " + " | ".join(l) + " |" for l in lines),
+                "",
+            ]
     return md
 
 
@@ -94,10 +127,14 @@ def plot_diagnostics(diag: dict, path: Path) -> bool:
     """Two panels of stacked bars, one bar per model and task, shares of the four counts; False: nothing to draw."""
     from .plots import pyplot
 
-    panels = [(name, keys, title) for name, keys, title in
-              (("perception_x_planning", PERCEPTION_X_PLANNING, "perception x planning"),
-               ("symbolic_x_visual", SYMBOLIC_X_VISUAL, "symbolic x image"))
-              if any(name in e for tasks in diag.values() for e in tasks.values())]
+    panels = [
+        (name, keys, title)
+        for name, keys, title in (
+            ("perception_x_planning", PERCEPTION_X_PLANNING, "perception x planning"),
+            ("symbolic_x_visual", SYMBOLIC_X_VISUAL, "symbolic x image"),
+        )
+        if any(name in e for tasks in diag.values() for e in tasks.values())
+    ]
     if not panels:
         return False
     plt = pyplot()
@@ -105,7 +142,9 @@ def plot_diagnostics(diag: dict, path: Path) -> bool:
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 1.2 + 0.35 * bars), squeeze=False)
     colours = ("#55A868", "#DD8452", "#8172B2", "#C44E52")
     for ax, (name, keys, title) in zip(axes[0], panels):
-        entries = [(f"{label} / {task}", e[name]) for label, tasks in diag.items() for task, e in tasks.items() if name in e]
+        entries = [
+            (f"{label} / {task}", e[name]) for label, tasks in diag.items() for task, e in tasks.items() if name in e
+        ]
         for i, (_, counts) in enumerate(entries):
             left = 0.0
             for key, colour in zip(keys, colours):

@@ -78,13 +78,18 @@ def read_config(path: str | Path) -> dict:
             raise TaskError(f"{path}: field '{name}' must be an object")
     options = dict(data.get("options") or {})
     extra = {k: options.pop(k) for k in list(options) if k not in OPTION_NAMES}
-    return {"base_urls": _first(data, URL_FIELDS, path), "api_keys": _first(data, KEY_FIELDS, path),
-            "model": data.get("model") or None, "options": options,
-            "extra_body": {**extra, **(data.get("extra_body") or {})}}
+    return {
+        "base_urls": _first(data, URL_FIELDS, path),
+        "api_keys": _first(data, KEY_FIELDS, path),
+        "model": data.get("model") or None,
+        "options": options,
+        "extra_body": {**extra, **(data.get("extra_body") or {})},
+    }
 
 
-def resolve_endpoint(base_urls: list[str] | None = None, model: str | None = None, api_config: str | None = None,
-                     env: dict | None = None) -> EndpointConfig:
+def resolve_endpoint(
+    base_urls: list[str] | None = None, model: str | None = None, api_config: str | None = None, env: dict | None = None
+) -> EndpointConfig:
     """Flags win over the environment, which wins over the config file."""
     env = os.environ if env is None else env
     file = read_config(api_config) if api_config else {}
@@ -99,5 +104,10 @@ def resolve_endpoint(base_urls: list[str] | None = None, model: str | None = Non
         if not url.startswith(("http://", "https://")):
             raise TaskError(f"--base-url: expected an http(s) URL, got {url!r}")
     keys = [env["OPENAI_API_KEY"]] if env.get("OPENAI_API_KEY") else file.get("api_keys") or []
-    return EndpointConfig([u.rstrip("/") for u in urls], keys, model or file.get("model"),
-                          dict(file.get("options") or {}), dict(file.get("extra_body") or {}))
+    return EndpointConfig(
+        [u.rstrip("/") for u in urls],
+        keys,
+        model or file.get("model"),
+        dict(file.get("options") or {}),
+        dict(file.get("extra_body") or {}),
+    )

@@ -26,8 +26,21 @@ from task_envs.errors import TaskError
 
 from .client import OPTION_NAMES
 
-IDENTITY = ("mgsd_version", "pipeline", "data", "manifests", "tasks", "levels", "limit", "scoring", "prompt",
-            "prompt_sha256", "model", "served_model", "options")
+IDENTITY = (
+    "mgsd_version",
+    "pipeline",
+    "data",
+    "manifests",
+    "tasks",
+    "levels",
+    "limit",
+    "scoring",
+    "prompt",
+    "prompt_sha256",
+    "model",
+    "served_model",
+    "options",
+)
 OPTION_FIELDS = OPTION_NAMES + ("extra_body",)
 
 

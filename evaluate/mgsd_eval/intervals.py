@@ -20,8 +20,10 @@ RESAMPLES = 2000
 SEED = 0
 
 WILSON = "Wilson score interval (no continuity correction)"
-BOOTSTRAP = (f"percentile bootstrap, {RESAMPLES} resamples of the cases within each task and level cell "
-             f"(stratified), seed {SEED}")
+BOOTSTRAP = (
+    f"percentile bootstrap, {RESAMPLES} resamples of the cases within each task and level cell "
+    f"(stratified), seed {SEED}"
+)
 
 
 def z_value(confidence: float = CONFIDENCE) -> float:
@@ -52,8 +54,9 @@ def _percentiles(draws: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def cell_interval(values, binary: bool | None = None, confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
-                  seed: int = SEED) -> tuple[tuple[float, float] | None, str | None]:
+def cell_interval(
+    values, binary: bool | None = None, confidence: float = CONFIDENCE, resamples: int = RESAMPLES, seed: int = SEED
+) -> tuple[tuple[float, float] | None, str | None]:
     """(interval, method) for the mean of one cell: Wilson for a 0/1 metric, else a percentile bootstrap
     (``binary=None``: decided by the values)."""
     values = list(values)
@@ -69,8 +72,12 @@ def cell_interval(values, binary: bool | None = None, confidence: float = CONFID
     return _percentiles(draws, confidence), "bootstrap"
 
 
-def macro_bootstrap(cells: dict[str, dict[str, list[float]]], confidence: float = CONFIDENCE,
-                    resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+def macro_bootstrap(
+    cells: dict[str, dict[str, list[float]]],
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> dict:
     """Intervals of each task's macro over levels and of the all-task macro over tasks.
 
     ``cells`` maps task -> level -> the per-case values of one metric (empty cells are skipped, as the

@@ -19,7 +19,7 @@ import asyncio
 import json
 import threading
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 
 def default_reply(request: dict) -> str:
@@ -37,13 +37,21 @@ def _prompt_words(request: dict) -> int:
 
 
 class MockServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, model: str = "mock-model", faults=(),
-                 reply: Callable[[dict], str] = default_reply, delay_s: float = 0.0, slow_s: float = 5.0,
-                 models: list[str] | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        model: str = "mock-model",
+        faults=(),
+        reply: Callable[[dict], str] = default_reply,
+        delay_s: float = 0.0,
+        slow_s: float = 5.0,
+        models: list[str] | None = None,
+    ):
         self.host, self.port, self.model, self.models = host, port, model, models
         self.faults = deque(faults)
         self.reply, self.delay_s, self.slow_s = reply, delay_s, slow_s
-        self.requests: list[dict] = []      #: chat request bodies, in arrival order
+        self.requests: list[dict] = []  #: chat request bodies, in arrival order
         self.headers: list[dict] = []
         self.chat_count = 0
         self._server = None
@@ -68,8 +76,11 @@ class MockServer:
                     writer.close()
                     return
                 data = json.dumps(payload).encode()
-                writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-                             f"Connection: keep-alive\r\n\r\n".encode() + data)
+                writer.write(
+                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+                    f"Connection: keep-alive\r\n\r\n".encode()
+                    + data
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
@@ -78,8 +89,10 @@ class MockServer:
 
     async def _route(self, method: str, path: str, headers: dict, body: bytes):
         if method == "GET" and path.rstrip("/").endswith("/models"):
-            return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "mock"}
-                                                    for m in (self.models or [self.model])]}
+            return 200, {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "owned_by": "mock"} for m in (self.models or [self.model])],
+            }
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
             return 404, {"error": {"message": f"no route {method} {path}"}}
         request = json.loads(body or b"{}")
@@ -100,17 +113,26 @@ class MockServer:
             text = text[: len(text) // 2]
         finish = "length" if fault in ("length", "length-empty") else "stop"
         prompt = _prompt_words(request)
-        usage = {"prompt_tokens": prompt, "completion_tokens": len(text.split()), "total_tokens": prompt + len(text.split())}
-        return 200, {"id": f"c{self.chat_count}", "object": "chat.completion", "created": 0, "model": request.get("model"),
-                     "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
-                     "usage": usage}
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": len(text.split()),
+            "total_tokens": prompt + len(text.split()),
+        }
+        return 200, {
+            "id": f"c{self.chat_count}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": request.get("model"),
+            "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}],
+            "usage": usage,
+        }
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def serve(self) -> None:
         self._server = await asyncio.start_server(self._handle, self.host, self.port, backlog=1024)
         self.port = self._server.sockets[0].getsockname()[1]
 
-    def start_in_thread(self) -> "MockServer":
+    def start_in_thread(self) -> MockServer:
         """Run the server on its own event loop in a daemon thread; returns once it listens."""
         ready = threading.Event()
 

@@ -25,13 +25,13 @@ PIPELINES = ("planning", "perception", "modality-gap")
 
 @dataclass
 class Case:
-    key: str           #: unique within a run: ``<case id>[/<variant>]`` (ids are unique across the folders)
+    key: str  #: unique within a run: ``<case id>[/<variant>]`` (ids are unique across the folders)
     case_id: str
     dataset: str
     task: str
     level: int
-    variant: str       #: student | direct | perception | visual | symbolic
-    kind: str          #: planning | perception
+    variant: str  #: student | direct | perception | visual | symbolic
+    kind: str  #: planning | perception
     image: Path | None
     record: dict
     scoring: str = "strict"  #: how planning replies are read (task_envs.answers.SCORINGS)
@@ -46,8 +46,9 @@ class Case:
             return symbolic_messages(self.task, self.instance)
         text = student_user_content(self.task, {"visual": "student"}.get(self.variant, self.variant))
         url = "data:image/png;base64," + base64.b64encode(self.image.read_bytes()).decode("ascii")
-        parts = [{"type": "image_url", "image_url": {"url": url}} if p["type"] == "image" else p
-                 for p in content_parts(text)]
+        parts = [
+            {"type": "image_url", "image_url": {"url": url}} if p["type"] == "image" else p for p in content_parts(text)
+        ]
         return [{"role": "user", "content": parts}]
 
     def score(self, text: str) -> tuple[list[str], dict]:
@@ -70,18 +71,31 @@ def prompt_roles(pipeline: str, prompt: str = "student") -> tuple[str, ...]:
 
 def prompt_texts(pipeline: str, prompt: str, tasks) -> dict[str, str]:
     """``{"<role>_<task>": text}`` of every prompt the pipeline sends for ``tasks``."""
-    return {f"{role}_{task}": load_prompt(role, task) for task in sorted(set(tasks))
-            for role in prompt_roles(pipeline, prompt)}
+    return {
+        f"{role}_{task}": load_prompt(role, task)
+        for task in sorted(set(tasks))
+        for role in prompt_roles(pipeline, prompt)
+    }
 
 
 def prompt_files(pipeline: str, prompt: str, tasks) -> dict[str, str]:
     """``{"<role>_<task>": file}`` of every prompt the pipeline sends: PROMPT_DIR's, or ``package``."""
-    return {f"{role}_{task}": str(prompt_file(role, task) or "package") for task in sorted(set(tasks))
-            for role in prompt_roles(pipeline, prompt)}
+    return {
+        f"{role}_{task}": str(prompt_file(role, task) or "package")
+        for task in sorted(set(tasks))
+        for role in prompt_roles(pipeline, prompt)
+    }
 
 
-def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: int | None = None,
-                scoring: str = "strict", tasks=None, levels: dict | None = None) -> list[Case]:
+def build_cases(
+    pipeline: str,
+    data: list[str],
+    prompt: str = "student",
+    limit: int | None = None,
+    scoring: str = "strict",
+    tasks=None,
+    levels: dict | None = None,
+) -> list[Case]:
     """Cases of ``pipeline`` over the dataset folders ``data``, only of ``tasks`` and, for a task in ``levels``,
     only of its levels (None: no filter); ``limit`` caps cases per (task, level) per folder, taken in file
     order (so a small smoke run still covers every level)."""
@@ -97,8 +111,15 @@ def build_cases(pipeline: str, data: list[str], prompt: str = "student", limit: 
             if limit is not None and taken.get(cell, 0) >= limit:
                 continue
             taken[cell] = taken.get(cell, 0) + 1
-            common = dict(case_id=sample["id"], dataset=str(dataset.root), task=sample["task"], level=int(sample["level"]),
-                          image=dataset.image_path(sample), record=sample, scoring=scoring)
+            common = dict(
+                case_id=sample["id"],
+                dataset=str(dataset.root),
+                task=sample["task"],
+                level=int(sample["level"]),
+                image=dataset.image_path(sample),
+                record=sample,
+                scoring=scoring,
+            )
             base = sample["id"]
             if pipeline == "planning":
                 cases.append(Case(key=base, variant=prompt, kind="planning", **common))

@@ -30,26 +30,59 @@ def colours(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def draw_bars(ax, xs, values, cis, width: float, colour, label: str | None = None, hatch: str | None = None,
-              rotate: bool = False, fontsize: float = 7) -> None:
+def draw_bars(
+    ax,
+    xs,
+    values,
+    cis,
+    width: float,
+    colour,
+    label: str | None = None,
+    hatch: str | None = None,
+    rotate: bool = False,
+    fontsize: float = 7,
+) -> None:
     """Bars at ``xs`` (None values are skipped), error bars from ``cis`` ((lo, hi) or None), value labels
     above the error bars, and a stub with a ``0`` label for zeros."""
     for i, (x, value, ci) in enumerate(zip(xs, values, cis)):
         if value is None:
             continue
         zero = abs(value) < 1e-12
-        ax.bar(x, ZERO_STUB if zero else value, width, color=colour, edgecolor="black" if zero else colour,
-               linewidth=0.8 if zero else 0, hatch=hatch, hatchcolor="white", label=label if i == _first(values) else None)
+        ax.bar(
+            x,
+            ZERO_STUB if zero else value,
+            width,
+            color=colour,
+            edgecolor="black" if zero else colour,
+            linewidth=0.8 if zero else 0,
+            hatch=hatch,
+            hatchcolor="white",
+            label=label if i == _first(values) else None,
+        )
         top, mark = value, ""
         if ci is not None and ci[1] - ci[0] < 1e-12:
             mark = "†"  # a zero-width bootstrap interval: every case agreed, not certainty
         elif ci is not None:
             lo, hi = ci
-            ax.errorbar(x, value, yerr=[[max(0.0, value - lo)], [max(0.0, hi - value)]], fmt="none", ecolor="black",
-                        elinewidth=0.8, capsize=2)
+            ax.errorbar(
+                x,
+                value,
+                yerr=[[max(0.0, value - lo)], [max(0.0, hi - value)]],
+                fmt="none",
+                ecolor="black",
+                elinewidth=0.8,
+                capsize=2,
+            )
             top = max(top, hi)
-        ax.text(x, max(top, ZERO_STUB) + 0.02, ("0" if zero else f"{value:.2f}") + mark, ha="center", va="bottom",
-                fontsize=fontsize, rotation=90 if rotate else 0)
+        ax.text(
+            x,
+            max(top, ZERO_STUB) + 0.02,
+            ("0" if zero else f"{value:.2f}") + mark,
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            rotation=90 if rotate else 0,
+        )
 
 
 def _first(values) -> int:
@@ -74,8 +107,9 @@ def _value(entry: dict | None, key: str = "success") -> float | None:
 def _ci(view: View, task: str, level: str | None):
     if not view.stats:
         return None
-    entry = (view.stats["by_task_level"].get(task, {}).get(level) if level is not None
-             else view.stats["by_task"].get(task)) or {}
+    entry = (
+        view.stats["by_task_level"].get(task, {}).get(level) if level is not None else view.stats["by_task"].get(task)
+    ) or {}
     return entry.get(f"{view.key}_ci")
 
 
@@ -103,42 +137,68 @@ def plot_success_by_level(runs: list[dict], path: Path) -> bool:
     by_label = dict(zip(labels, colours(len(labels))))
     palette = {i: by_label[runs[i]["label"]] for _, i, _ in entries}
     nb = len(entries)
-    groups = {t: sorted({l for _, _, v in entries for l in v.metrics["by_task_level"].get(t, {})}, key=int) + ["macro"]
-              for t in tasks}
+    groups = {
+        t: sorted({l for _, _, v in entries for l in v.metrics["by_task_level"].get(t, {})}, key=int) + ["macro"]
+        for t in tasks
+    }
     widest = max(len(g) for g in groups.values())
     rotate, fontsize = nb > 2, 7 if nb <= 4 else 6
     width = 0.8 / nb
     fig_w = min(30.0, max(8.0, 1.2 + widest * (0.32 * nb + 0.35)))
     fig, axes = plt.subplots(len(tasks) + 1, 1, figsize=(fig_w, 2.9 * (len(tasks) + 1)), squeeze=False)
     for ax, task in zip(axes[:, 0], tasks):
-        for j, (name, i, view) in enumerate(entries):
+        for j, (_, i, view) in enumerate(entries):
             levels = view.metrics["by_task_level"].get(task, {})
             xs = [g + (j - (nb - 1) / 2) * width for g in range(len(groups[task]))]
-            values = [_value(levels.get(l)) if l != "macro" else _value(view.metrics["by_task"].get(task))
-                      for l in groups[task]]
+            values = [
+                _value(levels.get(l)) if l != "macro" else _value(view.metrics["by_task"].get(task))
+                for l in groups[task]
+            ]
             cis = [_ci(view, task, l if l != "macro" else None) for l in groups[task]]
-            draw_bars(ax, xs, values, cis, width, palette[i], hatch=HATCH.get(view.variant),
-                      rotate=rotate, fontsize=fontsize)
-        ax.set_xticks(range(len(groups[task])), [f"level {l}" if l != "macro" else "macro\n(levels)" for l in groups[task]])
+            draw_bars(
+                ax, xs, values, cis, width, palette[i], hatch=HATCH.get(view.variant), rotate=rotate, fontsize=fontsize
+            )
+        ax.set_xticks(
+            range(len(groups[task])), [f"level {l}" if l != "macro" else "macro\n(levels)" for l in groups[task]]
+        )
         ax.set_xlim(-0.6, widest - 0.4)
         ax.set_title(task, loc="left", fontsize=10, fontweight="bold")
         ax.set_ylabel("planning success")
         _style(ax, rotate)
     ax = axes[-1, 0]
     for j, (name, i, view) in enumerate(entries):
-        draw_bars(ax, [j], [_value(view.metrics["all_tasks_macro"])],
-                  [(view.stats or {}).get("all_tasks_macro", {}).get("success_ci") if view.stats else None],
-                  0.6, palette[i], label=name, hatch=HATCH.get(view.variant), fontsize=fontsize + 1)
-    ax.set_xticks(range(nb), [name for name, _, _ in entries], rotation=20 if nb > 4 else 0, ha="right" if nb > 4 else "center",
-                  fontsize=8)
+        draw_bars(
+            ax,
+            [j],
+            [_value(view.metrics["all_tasks_macro"])],
+            [(view.stats or {}).get("all_tasks_macro", {}).get("success_ci") if view.stats else None],
+            0.6,
+            palette[i],
+            label=name,
+            hatch=HATCH.get(view.variant),
+            fontsize=fontsize + 1,
+        )
+    ax.set_xticks(
+        range(nb),
+        [name for name, _, _ in entries],
+        rotation=20 if nb > 4 else 0,
+        ha="right" if nb > 4 else "center",
+        fontsize=8,
+    )
     ax.set_xlim(-0.6, max(nb, widest) - 0.4)
     ax.set_title("all tasks: macro over tasks (MGSD's headline)", loc="left", fontsize=10, fontweight="bold")
     ax.set_ylabel("planning success")
     _style(ax, False)
     fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=min(nb, 6), fontsize=8, frameon=False)
-    fig.text(0.01, 0.003, "error bars: 95% intervals (levels: Wilson score; macros: stratified bootstrap).\n"
-             "A black-edged stub labelled 0 is a zero; no bar means no cases; † a zero-width bootstrap interval "
-             "(all cases agreed; not certainty).", fontsize=7, color="dimgray")
+    fig.text(
+        0.01,
+        0.003,
+        "error bars: 95% intervals (levels: Wilson score; macros: stratified bootstrap).\n"
+        "A black-edged stub labelled 0 is a zero; no bar means no cases; † a zero-width bootstrap interval "
+        "(all cases agreed; not certainty).",
+        fontsize=7,
+        color="dimgray",
+    )
     legend_rows = -(-nb // 6)
     fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1 - 0.22 * legend_rows / fig.get_figheight()))
     fig.savefig(path, dpi=110)
@@ -156,17 +216,19 @@ def plot_modality_gap(runs: list[dict], path: Path) -> bool:
     tasks = task_columns(gap_runs)
     ncols = min(3, len(gap_runs))
     nrows = -(-len(gap_runs) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(max(5.0, 1.3 * (len(tasks) + 1) + 1.0) * ncols, 3.4 * nrows),
-                             squeeze=False)
-    for ax in axes.flat[len(gap_runs):]:
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(max(5.0, 1.3 * (len(tasks) + 1) + 1.0) * ncols, 3.4 * nrows), squeeze=False
+    )
+    for ax in axes.flat[len(gap_runs) :]:
         ax.set_visible(False)
     for ax, run in zip(axes.flat, gap_runs):
         for j, (view, colour) in enumerate(zip(views(run), (VISUAL, SYMBOLIC))):
             hatch = HATCH[view.variant]
             xs = [g + (j - 0.5) * 0.38 for g in range(len(tasks) + 1)]
             values = [_value(view.metrics["by_task"].get(t)) for t in tasks] + [_value(view.metrics["all_tasks_macro"])]
-            cis = [_ci(view, t, None) for t in tasks] + [(view.stats or {}).get("all_tasks_macro", {}).get("success_ci")
-                                                          if view.stats else None]
+            cis = [_ci(view, t, None) for t in tasks] + [
+                (view.stats or {}).get("all_tasks_macro", {}).get("success_ci") if view.stats else None
+            ]
             draw_bars(ax, xs, values, cis, 0.38, colour, label=view.variant, hatch=hatch, fontsize=7)
         handles = ax.get_legend_handles_labels()
         gap = run["metrics"]["gap"]
@@ -179,8 +241,12 @@ def plot_modality_gap(runs: list[dict], path: Path) -> bool:
         _style(ax, False)
         ax.set_ylim(-0.04, 1.2)
     height = fig.get_figheight()
-    fig.suptitle("modality gap: image input (visual) vs symbolic text input, with 95% intervals", fontsize=10,
-                 y=1 - 0.08 / height, va="top")
+    fig.suptitle(
+        "modality gap: image input (visual) vs symbolic text input, with 95% intervals",
+        fontsize=10,
+        y=1 - 0.08 / height,
+        va="top",
+    )
     fig.legend(*handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.32 / height), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / height))
     fig.savefig(path, dpi=110)

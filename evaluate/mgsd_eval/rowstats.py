@@ -68,8 +68,13 @@ def _task_order(task: str) -> tuple[int, str]:
 def run_statistics(rows: list[dict], metric: str) -> dict:
     """Intervals of ``metric`` (Wilson per cell for 0/1 scores, bootstrap for the macros) and usage."""
     cells = _cells(rows)
-    values = {t: {l: [r["scores"][metric] for r in rs if not r.get("error") and metric in (r.get("scores") or {})]
-                  for l, rs in levels.items()} for t, levels in cells.items()}
+    values = {
+        t: {
+            l: [r["scores"][metric] for r in rs if not r.get("error") and metric in (r.get("scores") or {})]
+            for l, rs in levels.items()
+        }
+        for t, levels in cells.items()
+    }
     macro = macro_bootstrap(values)
     ci = f"{metric}_ci"
     by_task_level: dict[str, dict[str, dict]] = {}
@@ -78,14 +83,29 @@ def run_statistics(rows: list[dict], metric: str) -> dict:
         by_task_level[task] = {}
         for level, cell_rows in levels.items():
             interval, method = cell_interval(values[task][level], binary=metric in BINARY)
-            by_task_level[task][level] = {ci: interval, "ci_method": method, "datasets": _datasets(cell_rows),
-                                          **reply_usage(cell_rows)}
+            by_task_level[task][level] = {
+                ci: interval,
+                "ci_method": method,
+                "datasets": _datasets(cell_rows),
+                **reply_usage(cell_rows),
+            }
         task_rows = [r for rs in levels.values() for r in rs]
-        by_task[task] = {ci: macro["by_task"].get(task), "ci_method": "bootstrap" if task in macro["by_task"] else None,
-                         "datasets": _datasets(task_rows), **reply_usage(task_rows)}
-    return {"metric": metric, "confidence": CONFIDENCE,
-            "methods": {"wilson": WILSON, "bootstrap": BOOTSTRAP},
-            "by_task_level": by_task_level, "by_task": by_task,
-            "all_tasks_macro": {ci: macro["all_tasks_macro"],
-                                "ci_method": "bootstrap" if macro["all_tasks_macro"] else None,
-                                "datasets": _datasets(rows), **reply_usage(rows)}}
+        by_task[task] = {
+            ci: macro["by_task"].get(task),
+            "ci_method": "bootstrap" if task in macro["by_task"] else None,
+            "datasets": _datasets(task_rows),
+            **reply_usage(task_rows),
+        }
+    return {
+        "metric": metric,
+        "confidence": CONFIDENCE,
+        "methods": {"wilson": WILSON, "bootstrap": BOOTSTRAP},
+        "by_task_level": by_task_level,
+        "by_task": by_task,
+        "all_tasks_macro": {
+            ci: macro["all_tasks_macro"],
+            "ci_method": "bootstrap" if macro["all_tasks_macro"] else None,
+            "datasets": _datasets(rows),
+            **reply_usage(rows),
+        },
+    }

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from task_envs.io_utils import atomic_write_json, atomic_write_text
 
@@ -55,7 +55,9 @@ def prepare_run_dir(run_dir: Path, info: dict, force: bool = False) -> None:
                 raise fingerprint.RunMismatch(f"{path}: not valid JSON (use a new --out or --force)") from None
             fingerprint.check(path, old if isinstance(old, dict) else {}, info)
         elif (run_dir / RESULTS).is_file():
-            raise fingerprint.RunMismatch(f"{run_dir / RESULTS}: results without a run.json (use a new --out or --force)")
+            raise fingerprint.RunMismatch(
+                f"{run_dir / RESULTS}: results without a run.json (use a new --out or --force)"
+            )
     except fingerprint.RunMismatch:
         if not force:
             raise
@@ -90,15 +92,29 @@ def _row(case: Case, model: str, reply: Reply | None, error: str | None = None, 
     actions, scores = case.score(text) if text is not None else ([], None)
     usage = (reply.usage or {}) if reply else {}
     finish = reply.finish_reason if reply else None
-    return {"key": case.key, "case_id": case.case_id, "dataset": case.dataset, "task": case.task, "level": case.level,
-            "variant": case.variant, "model": model, "endpoint": reply.endpoint if reply else None, "text": text,
-            "actions": actions, "scores": scores, "latency_s": reply.latency_s if reply else None,
-            "attempts": reply.attempts if reply else attempts, "error": error, "finish_reason": finish,
-            "truncated": finish == "length", "prompt_tokens": usage.get("prompt_tokens"),
-            "completion_tokens": usage.get("completion_tokens")}
+    return {
+        "key": case.key,
+        "case_id": case.case_id,
+        "dataset": case.dataset,
+        "task": case.task,
+        "level": case.level,
+        "variant": case.variant,
+        "model": model,
+        "endpoint": reply.endpoint if reply else None,
+        "text": text,
+        "actions": actions,
+        "scores": scores,
+        "latency_s": reply.latency_s if reply else None,
+        "attempts": reply.attempts if reply else attempts,
+        "error": error,
+        "finish_reason": finish,
+        "truncated": finish == "length",
+        "prompt_tokens": usage.get("prompt_tokens"),
+        "completion_tokens": usage.get("completion_tokens"),
+    }
 
 
-async def _ask(client: ChatClient, cases: list[Case], writer: "_Writer", progress) -> None:
+async def _ask(client: ChatClient, cases: list[Case], writer: _Writer, progress) -> None:
     settings = client.settings
 
     async def one(case: Case):
@@ -114,8 +130,15 @@ async def _ask(client: ChatClient, cases: list[Case], writer: "_Writer", progres
     await asyncio.gather(*(one(c) for c in cases))
 
 
-async def _evaluate(cases: list[Case], settings: ClientSettings, run_dir: Path, info: dict, force: bool,
-                    progress: bool, warn: Callable[[str], None]) -> dict:
+async def _evaluate(
+    cases: list[Case],
+    settings: ClientSettings,
+    run_dir: Path,
+    info: dict,
+    force: bool,
+    progress: bool,
+    warn: Callable[[str], None],
+) -> dict:
     from tqdm import tqdm
 
     async with ChatClient(settings) as client:  # asks GET /models before anything is written
@@ -129,8 +152,14 @@ async def _evaluate(cases: list[Case], settings: ClientSettings, run_dir: Path, 
         todo = [c for c in cases if c.key not in done]
         if todo:
             writer = _Writer(results)
-            bar = tqdm(total=len(cases), initial=len(cases) - len(todo), desc=f"eval {info['pipeline']}", unit="case",
-                       disable=not progress, dynamic_ncols=True)
+            bar = tqdm(
+                total=len(cases),
+                initial=len(cases) - len(todo),
+                desc=f"eval {info['pipeline']}",
+                unit="case",
+                disable=not progress,
+                dynamic_ncols=True,
+            )
             try:
                 await _ask(client, todo, writer, bar)
             finally:
@@ -139,8 +168,15 @@ async def _evaluate(cases: list[Case], settings: ClientSettings, run_dir: Path, 
     return info
 
 
-def run_cases(cases: list[Case], settings: ClientSettings, run_dir: Path | str, info: dict, progress: bool = True,
-              force: bool = False, warn: Callable[[str], None] = lambda line: None) -> dict:
+def run_cases(
+    cases: list[Case],
+    settings: ClientSettings,
+    run_dir: Path | str,
+    info: dict,
+    progress: bool = True,
+    force: bool = False,
+    warn: Callable[[str], None] = lambda line: None,
+) -> dict:
     """Evaluate the unfinished ``cases`` into ``run_dir``; returns the summary. ``info`` is the fingerprint
     without the model fields (asked from the server here); ``warn`` receives one-line warnings."""
     run_dir = Path(run_dir)

@@ -19,23 +19,33 @@ def summarise_perception(rows: list[dict]) -> dict:
 
 def modality_gap(visual: dict, symbolic: dict) -> dict:
     """``symbolic - visual`` success per task, per task and level, and for the all-task macro."""
-    gap = {"all_tasks_macro": symbolic["all_tasks_macro"]["success"] - visual["all_tasks_macro"]["success"],
-           "by_task": {}, "by_task_level": {}}
+    gap = {
+        "all_tasks_macro": symbolic["all_tasks_macro"]["success"] - visual["all_tasks_macro"]["success"],
+        "by_task": {},
+        "by_task_level": {},
+    }
     for task, entry in visual["by_task"].items():
         if task in symbolic["by_task"]:
             gap["by_task"][task] = symbolic["by_task"][task]["success"] - entry["success"]
             gap["by_task_level"][task] = {
                 level: symbolic["by_task_level"][task][level]["success"] - e["success"]
-                for level, e in visual["by_task_level"][task].items() if level in symbolic["by_task_level"][task]
+                for level, e in visual["by_task_level"][task].items()
+                if level in symbolic["by_task_level"][task]
             }
     return gap
 
 
 def summarise_run(pipeline: str, rows: list[dict], info: dict) -> dict:
     models = sorted({r["model"] for r in rows if r.get("model")})
-    out = {"pipeline": pipeline, "label": info.get("label"), "model": info.get("model") or (models[0] if models else None),
-           "prompt": info.get("prompt"), "data": info.get("data"), "cases": len(rows),
-           "errors": sum(1 for r in rows if r.get("error"))}
+    out = {
+        "pipeline": pipeline,
+        "label": info.get("label"),
+        "model": info.get("model") or (models[0] if models else None),
+        "prompt": info.get("prompt"),
+        "data": info.get("data"),
+        "cases": len(rows),
+        "errors": sum(1 for r in rows if r.get("error")),
+    }
     if pipeline == "planning":
         out["headline"] = HEADLINE
         out["metrics"] = summarise(rows)

@@ -12,8 +12,17 @@ from pathlib import Path
 from task_envs.perception import QUESTIONS
 from task_envs.registry import TASKS
 
-PLAN_COLUMNS = ("success", "optimal", "progress", "format", "parse", "illegal", "fell", "upstream_success",
-                "upstream_optimal")
+PLAN_COLUMNS = (
+    "success",
+    "optimal",
+    "progress",
+    "format",
+    "parse",
+    "illegal",
+    "fell",
+    "upstream_success",
+    "upstream_optimal",
+)
 #: Columns averaged as upstream MGSD did in its macro rows: cases pooled within a task (``pooled_by_task``),
 #: then the mean over tasks (``pooled_macro``); per task and level they are plain rates like the others.
 UPSTREAM_COLUMNS = ("upstream_success", "upstream_optimal")
@@ -26,10 +35,10 @@ _NOT_METRICS = {"n", "errors", "levels", "tasks"}
 @dataclass
 class View:
     variant: str
-    metrics: dict           #: ``task_envs.metrics.summarise`` output
-    stats: dict | None      #: ``rowstats.run_statistics`` output (None: an old run without rows)
+    metrics: dict  #: ``task_envs.metrics.summarise`` output
+    stats: dict | None  #: ``rowstats.run_statistics`` output (None: an old run without rows)
     columns: tuple[str, ...]
-    key: str                #: the headline metric of the view, the one with intervals
+    key: str  #: the headline metric of the view, the one with intervals
 
 
 def views(run: dict) -> list[View]:
@@ -43,9 +52,15 @@ def views(run: dict) -> list[View]:
 
 def perception_columns(metrics: dict) -> tuple[str, ...]:
     """field_accuracy, all_correct, then every per-question key of the run (exact match, then set F1)."""
-    keys = [k for levels in metrics["by_task_level"].values() for e in levels.values() for k in e if k not in _NOT_METRICS]
+    keys = [
+        k for levels in metrics["by_task_level"].values() for e in levels.values() for k in e if k not in _NOT_METRICS
+    ]
     rest = [k for k in dict.fromkeys(keys) if k not in PERCEPTION_COLUMNS]
-    return PERCEPTION_COLUMNS + tuple(k for k in rest if not k.endswith("_f1")) + tuple(k for k in rest if k.endswith("_f1"))
+    return (
+        PERCEPTION_COLUMNS
+        + tuple(k for k in rest if not k.endswith("_f1"))
+        + tuple(k for k in rest if k.endswith("_f1"))
+    )
 
 
 def _stat(view: View, task: str, level: str | None) -> dict:
@@ -60,11 +75,19 @@ def _stat(view: View, task: str, level: str | None) -> dict:
 
 def _row(base: dict, view: View, task: str, level: str, entry: dict, stat: dict) -> dict:
     ci = stat.get(f"{view.key}_ci")
-    row = {**base, "dataset": ";".join(stat.get("datasets") or base["data"]), "task": task, "level": level,
-           "n": entry["n"], "errors": entry["errors"],
-           **{c: entry.get(c) if entry["n"] else None for c in view.columns},  # no scored case: no rate, not 0
-           "ci_metric": view.key, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
-           "ci_method": stat.get("ci_method")}
+    row = {
+        **base,
+        "dataset": ";".join(stat.get("datasets") or base["data"]),
+        "task": task,
+        "level": level,
+        "n": entry["n"],
+        "errors": entry["errors"],
+        **{c: entry.get(c) if entry["n"] else None for c in view.columns},  # no scored case: no rate, not 0
+        "ci_metric": view.key,
+        "ci_low": ci[0] if ci else None,
+        "ci_high": ci[1] if ci else None,
+        "ci_method": stat.get("ci_method"),
+    }
     row.update({c: stat.get(c) for c in USAGE_COLUMNS})
     return row
 
@@ -78,16 +101,27 @@ def table_rows(run: dict) -> list[dict]:
     """Flat rows: per task and level, the task macro (level ``macro``) and the all-task macro (task ``all``)."""
     rows = []
     for view in views(run):
-        base = {"run": run["run"], "label": run["label"], "pipeline": run["pipeline"], "variant": view.variant,
-                "data": [str(d) for d in run.get("data") or []]}
+        base = {
+            "run": run["run"],
+            "label": run["label"],
+            "pipeline": run["pipeline"],
+            "variant": view.variant,
+            "data": [str(d) for d in run.get("data") or []],
+        }
         for task, levels in view.metrics["by_task_level"].items():
             for level, entry in levels.items():
                 rows.append(_row(base, view, task, level, entry, _stat(view, task, level)))
             pooled = _upstream(view.metrics.get("pooled_by_task", {}).get(task))
-            rows.append(_row(base, view, task, "macro", {**view.metrics["by_task"][task], **pooled}, _stat(view, task, None)))
+            rows.append(
+                _row(base, view, task, "macro", {**view.metrics["by_task"][task], **pooled}, _stat(view, task, None))
+            )
         by_task = view.metrics["by_task"].values()
-        entry = {**view.metrics["all_tasks_macro"], **_upstream(view.metrics.get("pooled_macro")),
-                 "n": sum(e["n"] for e in by_task), "errors": sum(e["errors"] for e in by_task)}
+        entry = {
+            **view.metrics["all_tasks_macro"],
+            **_upstream(view.metrics.get("pooled_macro")),
+            "n": sum(e["n"] for e in by_task),
+            "errors": sum(e["errors"] for e in by_task),
+        }
         rows.append(_row(base, view, "all", "macro", entry, _stat(view, "all", None)))
     for row in rows:
         del row["data"]
@@ -138,8 +172,17 @@ def cell_table(rows: list[dict], view: View) -> str:
     header += ["prompt tokens", "completion tokens"] if tokens else []
     lines = []
     for r in rows:
-        cells = [_cell_label(r, "task"), _cell_label(r, "level"), short_dataset(r["dataset"]), fmt(r["n"]),
-                 fmt(r["errors"]), fmt(r.get(view.key)), fmt_ci(r), *(fmt(r.get(c)) for c in rest), fmt(r.get("truncated"))]
+        cells = [
+            _cell_label(r, "task"),
+            _cell_label(r, "level"),
+            short_dataset(r["dataset"]),
+            fmt(r["n"]),
+            fmt(r["errors"]),
+            fmt(r.get(view.key)),
+            fmt_ci(r),
+            *(fmt(r.get(c)) for c in rest),
+            fmt(r.get("truncated")),
+        ]
         cells += [fmt(r.get("prompt_tokens")), fmt(r.get("completion_tokens"))] if tokens else []
         lines.append(cells)
     return _md(header, lines, left=3)
@@ -151,18 +194,34 @@ def perception_tables(rows: list[dict], view: View) -> str:
     for task in dict.fromkeys(r["task"] for r in rows if r["task"] != "all"):
         mine = [r for r in rows if r["task"] == task]
         asked = [q.key for q in QUESTIONS.get(task, ())]  # the task's question order
-        fields = [c for c in asked + list(view.columns) if c not in PERCEPTION_COLUMNS and not c.endswith("_f1")
-                  and any(r.get(c) is not None for r in mine)]
+        fields = [
+            c
+            for c in asked + list(view.columns)
+            if c not in PERCEPTION_COLUMNS and not c.endswith("_f1") and any(r.get(c) is not None for r in mine)
+        ]
         fields = list(dict.fromkeys(fields))
         header = ["level", "dataset", "n", "errors", "field_accuracy", "95% CI", "all_correct", *fields, "truncated"]
-        lines = [[_cell_label(r, "level"), short_dataset(r["dataset"]), fmt(r["n"]), fmt(r["errors"]),
-                  fmt(r.get("field_accuracy")), fmt_ci(r), fmt(r.get("all_correct")), *(fmt(r.get(c)) for c in fields),
-                  fmt(r.get("truncated"))] for r in mine]
+        lines = [
+            [
+                _cell_label(r, "level"),
+                short_dataset(r["dataset"]),
+                fmt(r["n"]),
+                fmt(r["errors"]),
+                fmt(r.get("field_accuracy")),
+                fmt_ci(r),
+                fmt(r.get("all_correct")),
+                *(fmt(r.get(c)) for c in fields),
+                fmt(r.get("truncated")),
+            ]
+            for r in mine
+        ]
         parts.append(f"#### {task}\n\n" + _md(header, lines, left=2))
     total = next((r for r in rows if r["task"] == "all"), None)
     if total:
-        parts.append(f"All-task macro field accuracy: {fmt(total.get('field_accuracy'))} {fmt_ci(total)} "
-                     f"(n = {total['n']}); all fields right: {fmt(total.get('all_correct'))}.")
+        parts.append(
+            f"All-task macro field accuracy: {fmt(total.get('field_accuracy'))} {fmt_ci(total)} "
+            f"(n = {total['n']}); all fields right: {fmt(total.get('all_correct'))}."
+        )
     return "\n\n".join(parts)
 
 
@@ -181,25 +240,55 @@ def _value_ci(row: dict | None, key: str) -> str:
 def headline_table(runs: list[dict], rows: list[dict]) -> str:
     """One line per run and view: the all-task macro with its interval, each task's macro, usage."""
     tasks = task_columns(runs)
-    header = ["run", "pipeline", "variant", "dataset", "metric", "n", "errors", "all-task macro", "95% CI",
-              "as upstream scored it ¹", *tasks, "truncated", "tokens (prompt / completion)"]
+    header = [
+        "run",
+        "pipeline",
+        "variant",
+        "dataset",
+        "metric",
+        "n",
+        "errors",
+        "all-task macro",
+        "95% CI",
+        "as upstream scored it ¹",
+        *tasks,
+        "truncated",
+        "tokens (prompt / completion)",
+    ]
     lines = []
     for run in runs:
         for view in views(run):
-            mine = [r for r in rows if r["run"] == run["run"] and r["variant"] == view.variant and r["level"] == "macro"]
+            mine = [
+                r for r in rows if r["run"] == run["run"] and r["variant"] == view.variant and r["level"] == "macro"
+            ]
             total = next(r for r in mine if r["task"] == "all")
             per_task = []
             for task in tasks:
                 r = next((r for r in mine if r["task"] == task), None)
                 per_task.append(_value_ci(r, view.key))
-            lines.append([run["label"], run["pipeline"], view.variant, short_dataset(total["dataset"]), view.key,
-                          fmt(total["n"]), fmt(total["errors"]), fmt(total.get(view.key)), fmt_ci(total),
-                          fmt(total.get("upstream_success")) if view.key == "success" else "-", *per_task,
-                          fmt(total.get("truncated")), _tokens(total)])
-    note = ("¹ Planning success as upstream MGSD's evaluation computed it, from the same replies: its reading of "
-            "answers (`--scoring upstream`, docs/scoring.md) and its macro (cases pooled within each task, then the "
-            "mean over tasks). This is the number that compares with the paper's tables; `all-task macro` is ours "
-            "(the run's `--scoring`, levels averaged within each task).")
+            lines.append(
+                [
+                    run["label"],
+                    run["pipeline"],
+                    view.variant,
+                    short_dataset(total["dataset"]),
+                    view.key,
+                    fmt(total["n"]),
+                    fmt(total["errors"]),
+                    fmt(total.get(view.key)),
+                    fmt_ci(total),
+                    fmt(total.get("upstream_success")) if view.key == "success" else "-",
+                    *per_task,
+                    fmt(total.get("truncated")),
+                    _tokens(total),
+                ]
+            )
+    note = (
+        "¹ Planning success as upstream MGSD's evaluation computed it, from the same replies: its reading of "
+        "answers (`--scoring upstream`, docs/scoring.md) and its macro (cases pooled within each task, then the "
+        "mean over tasks). This is the number that compares with the paper's tables; `all-task macro` is ours "
+        "(the run's `--scoring`, levels averaged within each task)."
+    )
     return _md(header, lines, left=5) + "\n\n" + note
 
 
@@ -212,11 +301,31 @@ def gap_table(run: dict, rows: list[dict]) -> str:
     for task, levels in gap["by_task_level"].items():
         for level, value in [*levels.items(), ("macro", gap["by_task"][task])]:
             v, s = mine[("visual", task, level)], mine[("symbolic", task, level)]
-            lines.append([_cell_label(v, "task"), _cell_label(v, "level"), fmt(v["n"]), fmt(v.get("success")), fmt_ci(v),
-                          fmt(s.get("success")), fmt_ci(s), f"{value:+.3f}"])
+            lines.append(
+                [
+                    _cell_label(v, "task"),
+                    _cell_label(v, "level"),
+                    fmt(v["n"]),
+                    fmt(v.get("success")),
+                    fmt_ci(v),
+                    fmt(s.get("success")),
+                    fmt_ci(s),
+                    f"{value:+.3f}",
+                ]
+            )
     v, s = mine[("visual", "all", "macro")], mine[("symbolic", "all", "macro")]
-    lines.append(["**all**", "**macro**", fmt(v["n"]), fmt(v.get("success")), fmt_ci(v), fmt(s.get("success")), fmt_ci(s),
-                  f"{gap['all_tasks_macro']:+.3f}"])
+    lines.append(
+        [
+            "**all**",
+            "**macro**",
+            fmt(v["n"]),
+            fmt(v.get("success")),
+            fmt_ci(v),
+            fmt(s.get("success")),
+            fmt_ci(s),
+            f"{gap['all_tasks_macro']:+.3f}",
+        ]
+    )
     return _md(header, lines, left=2)
 
 

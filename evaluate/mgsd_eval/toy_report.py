@@ -42,15 +42,27 @@ ROWS = {
     "plan_sft": ("plan_sft", "planning", "student", "perception SFT + plan SFT on images, image"),
 }
 #: The label whose perception run gives a row's perception accuracy (base_symbolic has none: no image).
-PERCEPTION_OF = {"base_visual": "base", "perception_sft": "perception_sft", "opcd": "opcd",
-                 "opcd_no_perception": "opcd_no_perception", "plan_sft": "plan_sft"}
+PERCEPTION_OF = {
+    "base_visual": "base",
+    "perception_sft": "perception_sft",
+    "opcd": "opcd",
+    "opcd_no_perception": "opcd_no_perception",
+    "plan_sft": "plan_sft",
+}
 PAPER = {"Qwen3-VL-4B": (11.2, 30.5), "Qwen3-VL-8B": (17.2, 35.6)}
 
 
-def _find(rows: list[dict], label: str, pipeline: str, variant: str | None, task: str, level: str = "macro") -> dict | None:
+def _find(
+    rows: list[dict], label: str, pipeline: str, variant: str | None, task: str, level: str = "macro"
+) -> dict | None:
     for row in rows:
-        if (row["label"] == label and row["pipeline"] == pipeline and (variant is None or row["variant"] == variant)
-                and row["task"] == task and str(row["level"]) == level):
+        if (
+            row["label"] == label
+            and row["pipeline"] == pipeline
+            and (variant is None or row["variant"] == variant)
+            and row["task"] == task
+            and str(row["level"]) == level
+        ):
             return row
     return None
 
@@ -69,20 +81,37 @@ def toy_rows(report: dict) -> dict[str, dict]:
         macro = _find(rows, label, pipeline, variant, "all")
         if macro is None:
             continue
-        entry = {"what": what, "label": label, "pipeline": pipeline, "variant": variant, "n": macro["n"],
-                 "errors": macro["errors"], "all_tasks_macro_success": macro["success"],
-                 "all_tasks_macro_success_ci": _ci(macro), "optimal": macro["optimal"], "progress": macro["progress"],
-                 "format": macro["format"], "parse": macro["parse"], "by_task_success": {}, "by_task_success_ci": {},
-                 "by_task_level_success": {}}
+        entry = {
+            "what": what,
+            "label": label,
+            "pipeline": pipeline,
+            "variant": variant,
+            "n": macro["n"],
+            "errors": macro["errors"],
+            "all_tasks_macro_success": macro["success"],
+            "all_tasks_macro_success_ci": _ci(macro),
+            "optimal": macro["optimal"],
+            "progress": macro["progress"],
+            "format": macro["format"],
+            "parse": macro["parse"],
+            "by_task_success": {},
+            "by_task_success_ci": {},
+            "by_task_level_success": {},
+        }
         for task in TASKS:
             row = _find(rows, label, pipeline, variant, task)
             if row is not None:
                 entry["by_task_success"][task] = row["success"]
                 entry["by_task_success_ci"][task] = _ci(row)
                 entry["by_task_level_success"][task] = {
-                    str(r["level"]): r["success"] for r in rows
-                    if r["label"] == label and r["pipeline"] == pipeline and r["variant"] == variant
-                    and r["task"] == task and r["level"] != "macro"}
+                    str(r["level"]): r["success"]
+                    for r in rows
+                    if r["label"] == label
+                    and r["pipeline"] == pipeline
+                    and r["variant"] == variant
+                    and r["task"] == task
+                    and r["level"] != "macro"
+                }
         perception = _find(rows, PERCEPTION_OF[name], "perception", None, "all") if name in PERCEPTION_OF else None
         entry["perception_field_accuracy"] = perception["field_accuracy"] if perception else None
         entry["perception_field_accuracy_ci"] = _ci(perception)
@@ -97,8 +126,11 @@ def gap_closed(rows: dict[str, dict]) -> dict[str, float | None]:
         return {}
     visual = rows["base_visual"]["all_tasks_macro_success"]
     gap = rows["base_symbolic"]["all_tasks_macro_success"] - visual
-    return {name: (100.0 * (r["all_tasks_macro_success"] - visual) / gap if gap > 0 else None)
-            for name, r in rows.items() if name != "base_symbolic"}
+    return {
+        name: (100.0 * (r["all_tasks_macro_success"] - visual) / gap if gap > 0 else None)
+        for name, r in rows.items()
+        if name != "base_symbolic"
+    }
 
 
 def _pct(value, ci=None) -> str:
@@ -114,8 +146,12 @@ def table_md(rows: dict[str, dict], closed: dict[str, float | None]) -> str:
     for name, r in rows.items():
         cells = [f"`{name}`", r["what"]]
         cells += [_pct(r["by_task_success"].get(t), r["by_task_success_ci"].get(t)) for t in TASKS]
-        cells += [f"**{_pct(r['all_tasks_macro_success'], r['all_tasks_macro_success_ci'])}**", _pct(r["optimal"]),
-                  _pct(r["progress"]), _pct(r["perception_field_accuracy"], r["perception_field_accuracy_ci"])]
+        cells += [
+            f"**{_pct(r['all_tasks_macro_success'], r['all_tasks_macro_success_ci'])}**",
+            _pct(r["optimal"]),
+            _pct(r["progress"]),
+            _pct(r["perception_field_accuracy"], r["perception_field_accuracy_ci"]),
+        ]
         c = closed.get(name)
         cells.append("-" if c is None else f"{c:.0f}%")
         lines.append("| " + " | ".join(cells) + " |")
@@ -126,19 +162,38 @@ def plot(rows: dict[str, dict], path: Path) -> bool:
     if not rows:
         return False
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = [n for n in rows if n != "base_symbolic"]
     values = [100 * rows[n]["all_tasks_macro_success"] for n in names]
-    errs = [[0, 0] if not rows[n]["all_tasks_macro_success_ci"] else
-            [100 * (rows[n]["all_tasks_macro_success"] - rows[n]["all_tasks_macro_success_ci"][0]),
-             100 * (rows[n]["all_tasks_macro_success_ci"][1] - rows[n]["all_tasks_macro_success"])] for n in names]
-    colours = {"base_visual": "#9e9e9e", "perception_sft": "#64b5f6", "opcd": "#1565c0",
-               "opcd_no_perception": "#ffb74d", "plan_sft": "#81c784"}
+    errs = [
+        [0, 0]
+        if not rows[n]["all_tasks_macro_success_ci"]
+        else [
+            100 * (rows[n]["all_tasks_macro_success"] - rows[n]["all_tasks_macro_success_ci"][0]),
+            100 * (rows[n]["all_tasks_macro_success_ci"][1] - rows[n]["all_tasks_macro_success"]),
+        ]
+        for n in names
+    ]
+    colours = {
+        "base_visual": "#9e9e9e",
+        "perception_sft": "#64b5f6",
+        "opcd": "#1565c0",
+        "opcd_no_perception": "#ffb74d",
+        "plan_sft": "#81c784",
+    }
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    bars = ax.bar(range(len(names)), values, yerr=list(zip(*errs)) if errs else None, capsize=4,
-                  color=[colours.get(n, "#bbbbbb") for n in names], edgecolor="black", linewidth=0.6)
+    bars = ax.bar(
+        range(len(names)),
+        values,
+        yerr=list(zip(*errs)) if errs else None,
+        capsize=4,
+        color=[colours.get(n, "#bbbbbb") for n in names],
+        edgecolor="black",
+        linewidth=0.6,
+    )
     for bar, v, (_, up) in zip(bars, values, errs):  # above the interval, so the error bar's cap does not cross it
         ax.text(bar.get_x() + bar.get_width() / 2, v + up + 1, f"{v:.1f}", ha="center", va="bottom", fontsize=9)
     if "base_symbolic" in rows:
@@ -156,15 +211,23 @@ def plot(rows: dict[str, dict], path: Path) -> bool:
     return True
 
 
-def write_toy_report(runs: Path, out: Path, seed: int | None = None, command: str | None = None,
-                     stage_seconds: Path | None = None, settings_key: str | None = None) -> dict:
+def write_toy_report(
+    runs: Path,
+    out: Path,
+    seed: int | None = None,
+    command: str | None = None,
+    stage_seconds: Path | None = None,
+    settings_key: str | None = None,
+) -> dict:
     report_path = out / "report.json"
     if not report_path.is_file():
         raise TaskError(f"{report_path}: not found (run mgsd report over the toy runs first)")
     report = json.loads(report_path.read_text())
     rows = toy_rows(report)
     if not rows:
-        raise TaskError(f"{report_path}: none of the toy runs ({', '.join(sorted({v[0] for v in ROWS.values()}))}) is in it")
+        raise TaskError(
+            f"{report_path}: none of the toy runs ({', '.join(sorted({v[0] for v in ROWS.values()}))}) is in it"
+        )
     closed = gap_closed(rows)
     seconds = {}
     if stage_seconds and stage_seconds.is_file():
@@ -175,45 +238,86 @@ def write_toy_report(runs: Path, out: Path, seed: int | None = None, command: st
     delta = None
     if "opcd" in rows and "perception_sft" in rows:
         delta = rows["opcd"]["all_tasks_macro_success"] - rows["perception_sft"]["all_tasks_macro_success"]
-    summary = {"headline": "planning success, all-task macro (MGSD's headline)", "rows": rows,
-               "gap_closed_pct": closed, "opcd_minus_perception_sft": delta,
-               "base_modality_gap": (rows["base_symbolic"]["all_tasks_macro_success"] - rows["base_visual"]["all_tasks_macro_success"]
-                                     if "base_symbolic" in rows and "base_visual" in rows else None),
-               "training": report.get("training", []), "seed": seed, "command": command, "settings_key": settings_key,
-               "stage_seconds": seconds, "paper_macro_success_pct": {k: {"base": a, "mgsd": b} for k, (a, b) in PAPER.items()},
-               "intervals": report.get("intervals"), "diagnostics": report.get("diagnostics") or {}}
+    summary = {
+        "headline": "planning success, all-task macro (MGSD's headline)",
+        "rows": rows,
+        "gap_closed_pct": closed,
+        "opcd_minus_perception_sft": delta,
+        "base_modality_gap": (
+            rows["base_symbolic"]["all_tasks_macro_success"] - rows["base_visual"]["all_tasks_macro_success"]
+            if "base_symbolic" in rows and "base_visual" in rows
+            else None
+        ),
+        "training": report.get("training", []),
+        "seed": seed,
+        "command": command,
+        "settings_key": settings_key,
+        "stage_seconds": seconds,
+        "paper_macro_success_pct": {k: {"base": a, "mgsd": b} for k, (a, b) in PAPER.items()},
+        "intervals": report.get("intervals"),
+        "diagnostics": report.get("diagnostics") or {},
+    }
     atomic_write_json(out / "summary.json", summary)
     drawn = plot(rows, out / "toy_macro.png")
-    md = ["# Toy-scale MGSD (make toy)", "",
-          "## Toy table", "",
-          "Planning success in % on the toy test split (FrozenLake 3-4, Maze 3-4, MiniBehaviour 4-5), greedy decoding; "
-          "task columns are macros over levels, `all-task macro` is MGSD's headline; brackets: 95% intervals "
-          "(bootstrap over cases within each level); optimal and progress are all-task macros; perception accuracy is "
-          "the all-task macro of field accuracy on the perception questions; gap closed = (success - base visual) / "
-          "(base symbolic - base visual).", "",
-          table_md(rows, closed), ""]
+    md = [
+        "# Toy-scale MGSD (make toy)",
+        "",
+        "## Toy table",
+        "",
+        "Planning success in % on the toy test split (FrozenLake 3-4, Maze 3-4, MiniBehaviour 4-5), greedy decoding; "
+        "task columns are macros over levels, `all-task macro` is MGSD's headline; brackets: 95% intervals "
+        "(bootstrap over cases within each level); optimal and progress are all-task macros; perception accuracy is "
+        "the all-task macro of field accuracy on the perception questions; gap closed = (success - base visual) / "
+        "(base symbolic - base visual).",
+        "",
+        table_md(rows, closed),
+        "",
+    ]
     if delta is not None:
-        md += [f"OPCD after perception SFT vs perception SFT alone: {100 * delta:+.1f} points of all-task macro success.", ""]
-    md += ["For scale, the paper (Qwen3-VL, base -> MGSD, all-task macro success on the public benchmarks): "
-           + "; ".join(f"{k} {a} -> {b}" for k, (a, b) in PAPER.items()) + ".", ""]
+        md += [
+            f"OPCD after perception SFT vs perception SFT alone: {100 * delta:+.1f} points of all-task macro success.",
+            "",
+        ]
+    md += [
+        "For scale, the paper (Qwen3-VL, base -> MGSD, all-task macro success on the public benchmarks): "
+        + "; ".join(f"{k} {a} -> {b}" for k, (a, b) in PAPER.items())
+        + ".",
+        "",
+    ]
     if report.get("training"):
-        md += ["## OPCD training", "", "| run | trainer | steps | reverse KL (first -> last) | val macro success (first -> last) |",
-               "|---|---|---:|---:|---:|"]
+        md += [
+            "## OPCD training",
+            "",
+            "| run | trainer | steps | reverse KL (first -> last) | val macro success (first -> last) |",
+            "|---|---|---:|---:|---:|",
+        ]
         for t in report["training"]:
             s = t.get("series") or {}
             kl = s.get("actor/reverse_kl") or s.get("actor/distillation/abs_loss")
             val = s.get("val/reward_score")
-            md.append(f"| {t.get('label')} | {t.get('trainer')} | {t.get('steps')} | "
-                      f"{f'{kl[0][1]:.3f} -> {kl[-1][1]:.3f}' if kl else '-'} | "
-                      f"{f'{val[0][1]:.3f} -> {val[-1][1]:.3f}' if val else '-'} |")
+            md.append(
+                f"| {t.get('label')} | {t.get('trainer')} | {t.get('steps')} | "
+                f"{f'{kl[0][1]:.3f} -> {kl[-1][1]:.3f}' if kl else '-'} | "
+                f"{f'{val[0][1]:.3f} -> {val[-1][1]:.3f}' if val else '-'} |"
+            )
         md += ["", "Curves: `training_curves.png`.", ""]
     md += diagnostics_md(report.get("diagnostics") or {})
     if "diagnostics.png" in report.get("plots", []):
         md += ["![diagnostics](diagnostics.png)", ""]
-    md += ["## Reproduce", "", f"Command: `{command or 'make toy'}`; seed {seed} (data generation and every training "
-           "seed; evaluation is greedy).", ""]
+    md += [
+        "## Reproduce",
+        "",
+        f"Command: `{command or 'make toy'}`; seed {seed} (data generation and every training "
+        "seed; evaluation is greedy).",
+        "",
+    ]
     if seconds:
-        md += ["Stage times (s): " + ", ".join(f"{k} {v}" for k, v in seconds.items()) + f"; total {sum(seconds.values())} s.", ""]
+        md += [
+            "Stage times (s): "
+            + ", ".join(f"{k} {v}" for k, v in seconds.items())
+            + f"; total {sum(seconds.values())} s.",
+            "",
+        ]
     if drawn:
         md += ["![toy macro](toy_macro.png)", ""]
     atomic_write_text(out / "toy.md", "\n".join(md) + "\n")
@@ -255,27 +359,41 @@ def publish(out: Path, dest: Path, readme: Path | None = None) -> None:
         return
     body = (out / "toy.md").read_text().split("\n## Toy table\n", 1)[-1]
     rel = dest.resolve().relative_to(readme.resolve().parent)
-    body = body.replace("](toy_macro.png)", f"]({rel}/toy_macro.png)").replace("`training_curves.png`",
-                                                                              f"`{rel}/training_curves.png`")
+    body = body.replace("](toy_macro.png)", f"]({rel}/toy_macro.png)").replace(
+        "`training_curves.png`", f"`{rel}/training_curves.png`"
+    )
     rewrite_readme_section(readme, text, README_START, README_END, body.replace("\n## ", "\n#### "))
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="The toy table and summary.json of make toy, from mgsd report's report.json.")
+    parser = argparse.ArgumentParser(
+        description="The toy table and summary.json of make toy, from mgsd report's report.json."
+    )
     parser.add_argument("--runs", required=True, help="the toy run root (runs/toy)")
-    parser.add_argument("--out", help="folder holding report.json; toy.md, summary.json, toy_macro.png go there (default: RUNS/report)")
+    parser.add_argument(
+        "--out", help="folder holding report.json; toy.md, summary.json, toy_macro.png go there (default: RUNS/report)"
+    )
     parser.add_argument("--seed", type=int, help="the seed of the run, recorded")
     parser.add_argument("--command", help="the command that produced the runs, recorded")
-    parser.add_argument("--settings-key", help="a fingerprint of every setting but the seed (toy.sh's), recorded: "
-                        "mgsd_eval.toy_seeds puts only runs with the same one side by side")
+    parser.add_argument(
+        "--settings-key",
+        help="a fingerprint of every setting but the seed (toy.sh's), recorded: "
+        "mgsd_eval.toy_seeds puts only runs with the same one side by side",
+    )
     parser.add_argument("--stage-seconds", help="file of 'stage seconds' lines (toy.sh's logs/stage_seconds.txt)")
     parser.add_argument("--publish", help="also copy the report's files into this folder (e.g. evaluate/toy_report)")
     parser.add_argument("--readme", help="with --publish: rewrite this README's toy-results section from toy.md")
     args = parser.parse_args(argv)
     out = Path(args.out) if args.out else Path(args.runs) / "report"
     try:
-        summary = write_toy_report(Path(args.runs), out, args.seed, args.command,
-                                   Path(args.stage_seconds) if args.stage_seconds else None, args.settings_key)
+        summary = write_toy_report(
+            Path(args.runs),
+            out,
+            args.seed,
+            args.command,
+            Path(args.stage_seconds) if args.stage_seconds else None,
+            args.settings_key,
+        )
         if args.publish:
             publish(out, Path(args.publish), Path(args.readme) if args.readme else None)
     except TaskError as exc:

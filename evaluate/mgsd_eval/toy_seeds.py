@@ -42,8 +42,11 @@ def _load(root: Path) -> dict:
 
 def _spread(values: list[float | None]) -> dict:
     known = [v for v in values if v is not None]
-    return {"values": values, "mean": statistics.fmean(known) if known else None,
-            "sd": statistics.stdev(known) if len(known) > 1 else None}
+    return {
+        "values": values,
+        "mean": statistics.fmean(known) if known else None,
+        "sd": statistics.stdev(known) if len(known) > 1 else None,
+    }
 
 
 def seed_table(roots: list[Path]) -> dict:
@@ -55,19 +58,28 @@ def seed_table(roots: list[Path]) -> dict:
     keys = [s.get("settings_key") for s in summaries]
     for root, key in zip(roots, keys):
         if key is None:
-            raise TaskError(f"{root / 'report' / 'summary.json'}: no settings_key (made before toy.sh recorded one; rerun it)")
+            raise TaskError(
+                f"{root / 'report' / 'summary.json'}: no settings_key (made before toy.sh recorded one; rerun it)"
+            )
         if key != keys[0]:
-            raise TaskError(f"{root}: settings key {key} differs from {roots[0]}'s {keys[0]}: other settings than the seed")
+            raise TaskError(
+                f"{root}: settings key {key} differs from {roots[0]}'s {keys[0]}: other settings than the seed"
+            )
     rows = {}
     for name in ROWS:
         values = [s["rows"].get(name, {}).get("all_tasks_macro_success") for s in summaries]
         if any(v is not None for v in values):
             rows[name] = _spread(values)
-    return {"seeds": seeds, "runs": [str(r) for r in roots], "settings_key": keys[0], "command": summaries[0].get("command"),
-            "all_tasks_macro_success": rows,
-            "opcd_minus_perception_sft": _spread([s.get("opcd_minus_perception_sft") for s in summaries]),
-            "opcd_gap_closed_pct": _spread([(s.get("gap_closed_pct") or {}).get("opcd") for s in summaries]),
-            "total_seconds": [sum((s.get("stage_seconds") or {}).values()) for s in summaries]}
+    return {
+        "seeds": seeds,
+        "runs": [str(r) for r in roots],
+        "settings_key": keys[0],
+        "command": summaries[0].get("command"),
+        "all_tasks_macro_success": rows,
+        "opcd_minus_perception_sft": _spread([s.get("opcd_minus_perception_sft") for s in summaries]),
+        "opcd_gap_closed_pct": _spread([(s.get("gap_closed_pct") or {}).get("opcd") for s in summaries]),
+        "total_seconds": [sum((s.get("stage_seconds") or {}).values()) for s in summaries],
+    }
 
 
 def seeds_md(table: dict) -> str:
@@ -85,11 +97,17 @@ def seeds_md(table: dict) -> str:
     lines.append(line("OPCD minus perception SFT (points)", table["opcd_minus_perception_sft"]))
     lines.append(line("OPCD: modality gap closed (%)", table["opcd_gap_closed_pct"], unit=100.0))
     minutes = ", ".join(f"{t / 60:.0f}" for t in table["total_seconds"])
-    return "\n".join([
-        f"All-task macro planning success in % on each seed's test split (greedy), {len(seeds)} seeds of "
-        f"`SEED=<seed> {re.sub(r'SEED=[0-9]+ *', '', table['command'] or 'make toy')}` (settings key "
-        f"{table['settings_key']}); sd is the sample standard deviation over seeds.", "",
-        *lines, "", f"Time per seed (minutes, the stages that ran): {minutes}."])
+    return "\n".join(
+        [
+            f"All-task macro planning success in % on each seed's test split (greedy), {len(seeds)} seeds of "
+            f"`SEED=<seed> {re.sub(r'SEED=[0-9]+ *', '', table['command'] or 'make toy')}` (settings key "
+            f"{table['settings_key']}); sd is the sample standard deviation over seeds.",
+            "",
+            *lines,
+            "",
+            f"Time per seed (minutes, the stages that ran): {minutes}.",
+        ]
+    )
 
 
 def write_seed_report(roots: list[Path], out: Path, readme: Path | None = None) -> dict:
@@ -110,7 +128,9 @@ def main(argv=None) -> int:
     parser.add_argument("--readme", help="also rewrite this README's toy-seeds section from seeds.md")
     args = parser.parse_args(argv)
     try:
-        table = write_seed_report([Path(r) for r in args.runs], Path(args.out), Path(args.readme) if args.readme else None)
+        table = write_seed_report(
+            [Path(r) for r in args.runs], Path(args.out), Path(args.readme) if args.readme else None
+        )
     except TaskError as exc:
         print(f"mgsd_eval.toy_seeds: error: {exc}", file=sys.stderr)
         return 2

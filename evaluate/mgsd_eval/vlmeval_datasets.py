@@ -42,8 +42,12 @@ from .pipelines import score_reply
 from .summary import summarise_perception
 
 #: dataset name -> tasks it holds (the TSV may hold more; rows are filtered by ``category``)
-DATASETS = {"MGSD_FrozenLake": ("frozenlake",), "MGSD_Maze": ("maze",), "MGSD_MiniBehaviour": ("minibehaviour",),
-            "MGSD_All": ("frozenlake", "maze", "minibehaviour")}
+DATASETS = {
+    "MGSD_FrozenLake": ("frozenlake",),
+    "MGSD_Maze": ("maze",),
+    "MGSD_MiniBehaviour": ("minibehaviour",),
+    "MGSD_All": ("frozenlake", "maze", "minibehaviour"),
+}
 ALL_TSV = "MGSD_All"
 #: what VLMEvalKit's API models answer when every retry failed (``vlmeval.api.base.BaseAPI.fail_msg``)
 FAIL_MSG = "Failed to obtain answer via API."
@@ -90,8 +94,10 @@ class MGSDBenchmark:
     def rows(self) -> list[dict]:
         path = tsv_path(self.dataset_name)
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no {self.dataset_name}.tsv or {ALL_TSV}.tsv in {path.parent}; write one "
-                                    f"with `mgsd data export vlmeval --data DIR --out {path.parent / (ALL_TSV + '.tsv')}`")
+            raise FileNotFoundError(
+                f"{path}: no {self.dataset_name}.tsv or {ALL_TSV}.tsv in {path.parent}; write one "
+                f"with `mgsd data export vlmeval --data DIR --out {path.parent / (ALL_TSV + '.tsv')}`"
+            )
         rows = [r for r in read_tsv(path) if r["category"] in DATASETS[self.dataset_name]]
         if not rows:
             raise ValueError(f"{path}: no rows of {', '.join(DATASETS[self.dataset_name])} (column 'category')")
@@ -118,8 +124,14 @@ class MGSDBenchmark:
         for line in lines:
             text = _prediction(line.get("prediction"))
             failed = FAIL_MSG in text
-            rows.append({"task": line["category"], "level": int(line["level"]), "error": failed,
-                         "scores": None if failed else self.score_line(line, text)})
+            rows.append(
+                {
+                    "task": line["category"],
+                    "level": int(line["level"]),
+                    "error": failed,
+                    "scores": None if failed else self.score_line(line, text),
+                }
+            )
         return summarise_perception(rows) if perception else summarise(rows)
 
     def evaluate_file(self, eval_file: str) -> dict:
@@ -170,6 +182,7 @@ def dataset_classes() -> dict[str, type]:
     if _CLASSES:
         return dict(_CLASSES)
     for name in DATASETS:
+
         def load_data(self, dataset, _name=name):
             import pandas as pd
 
@@ -194,13 +207,23 @@ def dataset_classes() -> dict[str, type]:
                     return {key: metrics[key]}
             return {}
 
-        _CLASSES[name] = type(name, (ImageBaseDataset,), {
-            "__module__": __name__, "__doc__": f"VLMEvalKit dataset {name}: tasks {', '.join(DATASETS[name])}.",
-            "TYPE": MGSDBenchmark.TYPE, "MODALITY": MGSDBenchmark.MODALITY, "DATASET_URL": {name: ""},
-            "DATASET_MD5": {name: None}, "load_data": load_data, "build_prompt": build_prompt, "evaluate": evaluate,
-            "supported_datasets": classmethod(lambda cls, _n=name: [_n]),
-            "report_primary_metric": classmethod(report_primary_metric),
-        })
+        _CLASSES[name] = type(
+            name,
+            (ImageBaseDataset,),
+            {
+                "__module__": __name__,
+                "__doc__": f"VLMEvalKit dataset {name}: tasks {', '.join(DATASETS[name])}.",
+                "TYPE": MGSDBenchmark.TYPE,
+                "MODALITY": MGSDBenchmark.MODALITY,
+                "DATASET_URL": {name: ""},
+                "DATASET_MD5": {name: None},
+                "load_data": load_data,
+                "build_prompt": build_prompt,
+                "evaluate": evaluate,
+                "supported_datasets": classmethod(lambda cls, _n=name: [_n]),
+                "report_primary_metric": classmethod(report_primary_metric),
+            },
+        )
     return dict(_CLASSES)
 
 
@@ -223,6 +246,7 @@ def register() -> dict[str, type]:
 
 # ---- the run entry -------------------------------------------------------------------------------------------
 
+
 class _Absent:
     """Stands for any torchvision name: attribute access gives another stand-in, a call fails."""
 
@@ -235,8 +259,10 @@ class _Absent:
         return _Absent(f"{self._name}.{attr}")
 
     def __call__(self, *args, **kwargs):
-        raise RuntimeError(f"{self._name}: torchvision is not usable in this environment (CPU torch; see "
-                           "mgsd_eval.vlmeval_datasets.torchvision_stand_in)")
+        raise RuntimeError(
+            f"{self._name}: torchvision is not usable in this environment (CPU torch; see "
+            "mgsd_eval.vlmeval_datasets.torchvision_stand_in)"
+        )
 
     def __mro_entries__(self, bases):
         return (object,)
@@ -318,8 +344,9 @@ def _quiet_and_redacted_logging(secrets: list[str]) -> None:
 
 
 def _served_models(base_url: str, key: str | None) -> list[str]:
-    request = urllib.request.Request(base_url.rstrip("/") + "/models",
-                                     headers={"Authorization": f"Bearer {key}"} if key else {})
+    request = urllib.request.Request(
+        base_url.rstrip("/") + "/models", headers={"Authorization": f"Bearer {key}"} if key else {}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return [m["id"] for m in json.load(response).get("data", [])]
 
@@ -342,24 +369,38 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m mgsd_eval.vlmeval_datasets",
         description="Run VLMEvalKit (its run.main: inference, prediction files, evaluation, status.json) on the "
-                    "MGSD_* datasets against an OpenAI-compatible endpoint. Registers the dataset classes in this "
-                    "process and writes WORK_DIR/vlmeval_config.json (no key in it). Arguments after `--` go to "
-                    "VLMEvalKit's run.py as they are.")
-    p.add_argument("--data", action="append", required=True, choices=sorted(DATASETS),
-                   help="dataset name (repeatable); reads $LMUData/<name>.tsv or $LMUData/MGSD_All.tsv")
+        "MGSD_* datasets against an OpenAI-compatible endpoint. Registers the dataset classes in this "
+        "process and writes WORK_DIR/vlmeval_config.json (no key in it). Arguments after `--` go to "
+        "VLMEvalKit's run.py as they are.",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        choices=sorted(DATASETS),
+        help="dataset name (repeatable); reads $LMUData/<name>.tsv or $LMUData/MGSD_All.tsv",
+    )
     p.add_argument("--work-dir", required=True, help="VLMEvalKit's --work-dir; results in WORK_DIR/<model>/")
-    p.add_argument("--base-url", help="endpoint, e.g. http://127.0.0.1:8000/v1 (default OPENAI_BASE_URL or the api config's)")
+    p.add_argument(
+        "--base-url", help="endpoint, e.g. http://127.0.0.1:8000/v1 (default OPENAI_BASE_URL or the api config's)"
+    )
     p.add_argument("--model", help="served model name (default: the api config's, else the first of GET /models)")
-    p.add_argument("--api-config", help="api_config_files/*.json (base_url, api_key, model, options, extra_body); "
-                                        "OPENAI_API_KEY wins over its api_key")
+    p.add_argument(
+        "--api-config",
+        help="api_config_files/*.json (base_url, api_key, model, options, extra_body); "
+        "OPENAI_API_KEY wins over its api_key",
+    )
     p.add_argument("--max-tokens", type=int, help="default: the api config's, else 4096")
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--timeout", type=int, default=120, help="seconds per request (default: 120)")
     p.add_argument("--retry", type=int, default=5, help="attempts per request (GPT4V's retry; default: 5)")
     p.add_argument("--nproc", type=int, default=8, help="requests in flight (VLMEvalKit's --api-nproc; default: 8)")
     p.add_argument("--img-detail", choices=("low", "high"), default="high", help="GPT4V's image detail (default: high)")
-    p.add_argument("--force", action="store_true",
-                   help="start over when WORK_DIR holds a run with other settings or data (its results are deleted)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="start over when WORK_DIR holds a run with other settings or data (its results are deleted)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the resolved settings and the config; run nothing")
     p.add_argument("run_args", nargs=argparse.REMAINDER, help="-- then extra VLMEvalKit run.py arguments")
     return p
@@ -391,33 +432,54 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 served = _served_models(base_url, key)
             except Exception as exc:  # noqa: BLE001 - one line, whatever went wrong
-                return _fail(f"no --model given and GET {base_url}/models failed ({type(exc).__name__}); name the model")
+                return _fail(
+                    f"no --model given and GET {base_url}/models failed ({type(exc).__name__}); name the model"
+                )
             if not served:
                 return _fail(f"no --model given and GET {base_url}/models lists none; name the model")
             model = served[0]
-            print(f"warning: no --model given; using {model!r}, the first of GET /models; name it with MODEL/--model",
-                  file=sys.stderr)
+            print(
+                f"warning: no --model given; using {model!r}, the first of GET /models; name it with MODEL/--model",
+                file=sys.stderr,
+            )
     options = endpoint.options
     max_tokens = args.max_tokens or options.get("max_tokens") or options.get("max_completion_tokens") or 4096
     name = safe_name(model)
     work_dir = Path(args.work_dir).resolve()
-    model_entry = {"class": "GPT4V", "model": model, "api_base": base_url.rstrip("/") + "/chat/completions",
-                   "temperature": args.temperature, "max_tokens": max_tokens, "timeout": args.timeout,
-                   "retry": args.retry, "img_detail": args.img_detail, "verbose": False, **endpoint.extra_body}
+    model_entry = {
+        "class": "GPT4V",
+        "model": model,
+        "api_base": base_url.rstrip("/") + "/chat/completions",
+        "temperature": args.temperature,
+        "max_tokens": max_tokens,
+        "timeout": args.timeout,
+        "retry": args.retry,
+        "img_detail": args.img_detail,
+        "verbose": False,
+        **endpoint.extra_body,
+    }
     config = {"model": {name: model_entry}, "data": {d: {"class": d, "dataset": d} for d in dict.fromkeys(args.data)}}
     tsvs = {d: tsv_path(d) for d in config["data"]}
     run_args = [a for a in args.run_args if a != "--"] if args.run_args[:1] == ["--"] else list(args.run_args)
-    settings = {"config": config, "run_args": run_args,
-                "data": {d: {"tsv": str(p), "sha256": _sha256(p) if p.is_file() else None} for d, p in tsvs.items()}}
-    print(f"VLMEvalKit run: model {model} ({name}) at {model_entry['api_base']}; key: "
-          f"{'set' if key else 'none'}; data {', '.join(config['data'])} from {data_root()}; work dir {work_dir}; "
-          f"max_tokens {max_tokens}, temperature {args.temperature}, nproc {args.nproc}", file=sys.stderr)
+    settings = {
+        "config": config,
+        "run_args": run_args,
+        "data": {d: {"tsv": str(p), "sha256": _sha256(p) if p.is_file() else None} for d, p in tsvs.items()},
+    }
+    print(
+        f"VLMEvalKit run: model {model} ({name}) at {model_entry['api_base']}; key: "
+        f"{'set' if key else 'none'}; data {', '.join(config['data'])} from {data_root()}; work dir {work_dir}; "
+        f"max_tokens {max_tokens}, temperature {args.temperature}, nproc {args.nproc}",
+        file=sys.stderr,
+    )
     if args.dry_run:
         print(json.dumps(settings, indent=1))
         return 0
     missing = [str(p) for p in tsvs.values() if not p.is_file()]
     if missing:
-        return _fail(f"{missing[0]} not found; write it with `mgsd data export vlmeval --out {data_root() / (ALL_TSV + '.tsv')}`")
+        return _fail(
+            f"{missing[0]} not found; write it with `mgsd data export vlmeval --out {data_root() / (ALL_TSV + '.tsv')}`"
+        )
 
     # One work dir holds one run: VLMEvalKit resumes from the prediction files it finds there (by row index),
     # so a rerun with other data or settings is refused, or with --force started over.
@@ -428,8 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         if previous != settings:
             changed = _first_difference(previous, settings)
             if not args.force:
-                return _fail(f"{work_dir} holds a VLMEvalKit run with other settings ({changed}); "
-                             "use another OUT or FORCE=1/--force to start over")
+                return _fail(
+                    f"{work_dir} holds a VLMEvalKit run with other settings ({changed}); "
+                    "use another OUT or FORCE=1/--force to start over"
+                )
             for old in previous.get("config", {}).get("model", {}):
                 shutil.rmtree(work_dir / old, ignore_errors=True)
             print(f"--force: starting over ({changed}); removed the previous results", file=sys.stderr)
@@ -443,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(Path(os.environ["LMUData"]) / "images" / d, ignore_errors=True)
 
     if key:
-        os.environ["OPENAI_API_KEY"] = key       # GPT4V reads it when its config has no key
+        os.environ["OPENAI_API_KEY"] = key  # GPT4V reads it when its config has no key
     else:
         os.environ.setdefault("OPENAI_API_KEY", "EMPTY")
     os.environ.setdefault("PRED_FORMAT", "tsv")
@@ -452,8 +516,16 @@ def main(argv: list[str] | None = None) -> int:
     import vlmeval.run
 
     register()
-    sys.argv = ["vlmeval.run", "--config", str(config_file), "--work-dir", str(work_dir),
-                "--api-nproc", str(args.nproc), *run_args]
+    sys.argv = [
+        "vlmeval.run",
+        "--config",
+        str(config_file),
+        "--work-dir",
+        str(work_dir),
+        "--api-nproc",
+        str(args.nproc),
+        *run_args,
+    ]
     vlmeval.run.main()
     return _check_results(work_dir / name, name, list(config["data"]))
 
@@ -475,8 +547,11 @@ def _check_results(run_dir: Path, model: str, datasets: list[str]) -> int:
         entry = status.get(d, {})
         problem = entry.get("error_message") or entry.get("skip_reason")
         if problem or entry.get("status") != "done":
-            print(f"error: VLMEvalKit {model} x {d}: {problem or entry.get('status') or 'no status'} "
-                  f"(log: {run_dir.parent / 'logs'})", file=sys.stderr)
+            print(
+                f"error: VLMEvalKit {model} x {d}: {problem or entry.get('status') or 'no status'} "
+                f"(log: {run_dir.parent / 'logs'})",
+                file=sys.stderr,
+            )
             code = 1
             continue
         pred = run_dir / (entry.get("prediction_file") or "")
@@ -485,12 +560,16 @@ def _check_results(run_dir: Path, model: str, datasets: list[str]) -> int:
         errors = summary.get("micro", {}).get("errors", 0)
         macro = summary.get("all_tasks_macro", {})
         metric = "success" if "success" in macro else "field_accuracy"
-        print(f"{d}: all-task macro {metric} = {macro.get(metric, float('nan')):.4f} over "
-              f"{summary.get('micro', {}).get('n')} cases; predictions {pred}; table {score.with_name(score.name.replace('_score.json', '_acc.csv'))}",
-              file=sys.stderr)
+        print(
+            f"{d}: all-task macro {metric} = {macro.get(metric, float('nan')):.4f} over "
+            f"{summary.get('micro', {}).get('n')} cases; predictions {pred}; table {score.with_name(score.name.replace('_score.json', '_acc.csv'))}",
+            file=sys.stderr,
+        )
         if errors:
-            print(f"error: {errors} request(s) of {d} failed for good (VLMEvalKit's '{FAIL_MSG}'); rerun to retry them",
-                  file=sys.stderr)
+            print(
+                f"error: {errors} request(s) of {d} failed for good (VLMEvalKit's '{FAIL_MSG}'); rerun to retry them",
+                file=sys.stderr,
+            )
             code = 1
     return code
 

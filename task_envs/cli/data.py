@@ -7,11 +7,11 @@ import importlib.util
 import os
 
 from ..base import TaskError
-from ..registry import TASKS, get_task, normalise_task_name
 from ..dataset.folder import load_dataset
 from ..dataset.generate import GenerateSpec, build_dataset
 from ..dataset.importers import import_visualplanning, import_vsp
 from ..dataset.splits import SPLITS
+from ..registry import TASKS, get_task, normalise_task_name
 from .args import add_prompt_dir_argument, task_arg, use_prompt_dir
 
 
@@ -96,8 +96,9 @@ def _import(args) -> int:
     if args.benchmark == "vsp":
         out, built = import_vsp(args.src, args.out, levels=levels, force=args.force, progress=not args.quiet)
     else:
-        out, built = import_visualplanning(args.task, args.src, args.out, split=args.split, levels=levels,
-                                           force=args.force, progress=not args.quiet)
+        out, built = import_visualplanning(
+            args.task, args.src, args.out, split=args.split, levels=levels, force=args.force, progress=not args.quiet
+        )
     _report(out, built)
     return 0
 
@@ -109,11 +110,17 @@ def _export(args) -> int:
 
     if args.no_reference_plan and args.kind != "symbolic-plan":
         raise TaskError("--no-reference-plan: only for --kind symbolic-plan (its teacher records)")
-    out, name, count = export_llamafactory(args.data, args.out, kind=args.kind, name=args.name, per_level=args.per_level,
-                                           task_weights=parse_task_weights(args.task_weights), force=args.force,
-                                           reference_plan=not args.no_reference_plan)
-    print(f"{out}: {count} {args.kind} records as LLaMA-Factory dataset {name!r} "
-          f"(dataset_dir: {out}, dataset: {name})")
+    out, name, count = export_llamafactory(
+        args.data,
+        args.out,
+        kind=args.kind,
+        name=args.name,
+        per_level=args.per_level,
+        task_weights=parse_task_weights(args.task_weights),
+        force=args.force,
+        reference_plan=not args.no_reference_plan,
+    )
+    print(f"{out}: {count} {args.kind} records as LLaMA-Factory dataset {name!r} (dataset_dir: {out}, dataset: {name})")
     return 0
 
 
@@ -124,22 +131,36 @@ def _export_verl(args) -> int:
 
     if importlib.util.find_spec("pyarrow") is None:
         raise TaskError("mgsd data export verl writes parquet and needs pyarrow: pip install 'mgsd[parquet]'")
-    out, count = export_verl(args.data, args.out, per_level=args.per_level,
-                             task_weights=parse_task_weights(args.task_weights),
-                             reference_plan=not args.no_reference_plan, force=args.force, progress=not args.quiet)
+    out, count = export_verl(
+        args.data,
+        args.out,
+        per_level=args.per_level,
+        task_weights=parse_task_weights(args.task_weights),
+        reference_plan=not args.no_reference_plan,
+        force=args.force,
+        progress=not args.quiet,
+    )
     print(f"{out}: {count} verl RL rows (images embedded)")
     return 0
 
 
 def _export_vlmeval(args) -> int:
     use_prompt_dir(args)
+    from ..exporters.selection import parse_task_weights
     from ..exporters.vlmeval import export_vlmeval
 
-    from ..exporters.selection import parse_task_weights
-
-    out, count = export_vlmeval(args.data, args.out, kind=args.kind, prompt=args.prompt, per_level=args.per_level,
-                                task_weights=parse_task_weights(args.task_weights), force=args.force)
-    print(f"{out}: {count} VLMEvalKit rows ({args.kind}); register it with mgsd_eval.vlmeval_datasets (evaluate/README.md)")
+    out, count = export_vlmeval(
+        args.data,
+        args.out,
+        kind=args.kind,
+        prompt=args.prompt,
+        per_level=args.per_level,
+        task_weights=parse_task_weights(args.task_weights),
+        force=args.force,
+    )
+    print(
+        f"{out}: {count} VLMEvalKit rows ({args.kind}); register it with mgsd_eval.vlmeval_datasets (evaluate/README.md)"
+    )
     return 0
 
 
@@ -156,7 +177,9 @@ def _verify(args) -> int:
 def _report(out, built: bool) -> None:
     dataset = load_dataset(out)
     state = "built" if built else "up to date (same spec), reused"
-    counts = ", ".join(f"{t} " + "/".join(f"L{l}:{n}" for l, n in lv.items()) for t, lv in dataset.manifest["counts"].items())
+    counts = ", ".join(
+        f"{t} " + "/".join(f"L{l}:{n}" for l, n in lv.items()) for t, lv in dataset.manifest["counts"].items()
+    )
     print(f"{out}: {state}; {len(dataset.samples)} samples ({counts})")
 
 
@@ -175,17 +198,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     gen = dsub.add_parser(
-        "generate", help="generate a dataset folder of task instances",
+        "generate",
+        help="generate a dataset folder of task instances",
         description="Generate instances, images and optimal plans into a dataset folder "
-                    "(manifest.json, samples.jsonl, images/). The output is a pure function of the options: "
-                    "the same options give byte-identical files whatever --workers is. Splits are disjoint by "
-                    "construction: an instance's split is decided by a hash of its content.",
+        "(manifest.json, samples.jsonl, images/). The output is a pure function of the options: "
+        "the same options give byte-identical files whatever --workers is. Splits are disjoint by "
+        "construction: an instance's split is decided by a hash of its content.",
     )
     gen.add_argument("--tasks", default=",".join(TASKS), help="comma list of tasks (default: all three)")
-    gen.add_argument("--levels", action="append", metavar="SPEC",
-                     help="levels (grid sides) for every task, e.g. 4-6 or 4,5; or for one task, e.g. maze=3-6; "
-                          "repeatable, later values win (default: frozenlake 3-8, maze 3-6, minibehaviour 5-6; "
-                          "valid: " + ", ".join(f"{t} {get_task(t).min_level}-{get_task(t).max_level}" for t in TASKS) + ")")
+    gen.add_argument(
+        "--levels",
+        action="append",
+        metavar="SPEC",
+        help="levels (grid sides) for every task, e.g. 4-6 or 4,5; or for one task, e.g. maze=3-6; "
+        "repeatable, later values win (default: frozenlake 3-8, maze 3-6, minibehaviour 5-6; "
+        "valid: " + ", ".join(f"{t} {get_task(t).min_level}-{get_task(t).max_level}" for t in TASKS) + ")",
+    )
     gen.add_argument("--per-level", type=int, default=100, help="samples per task and level (default: 100)")
     gen.add_argument("--split", choices=SPLITS, default="train", help="which split to draw (default: train)")
     gen.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
@@ -195,8 +223,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--quiet", action="store_true", help="no progress bars")
     gen.set_defaults(func=_generate)
 
-    imp = dsub.add_parser("import", help="import a public benchmark into a dataset folder",
-                          description="Turn a public benchmark into a dataset folder; records keep their source file and line.")
+    imp = dsub.add_parser(
+        "import",
+        help="import a public benchmark into a dataset folder",
+        description="Turn a public benchmark into a dataset folder; records keep their source file and line.",
+    )
     isub = imp.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     vsp = isub.add_parser("vsp", help="VSP FrozenLake maps (level3..level8 folders with table/ and img/)")
     vsp.add_argument("--src", required=True, help="maps root holding level<N>/table/<n>.txt and level<N>/img/<n>.png")
@@ -214,42 +245,57 @@ def register(sub: argparse._SubParsersAction) -> None:
     exp = dsub.add_parser("export", help="export dataset folders to a framework's format")
     esub = exp.add_subparsers(dest="export_format", metavar="FORMAT", required=True)
     lf = esub.add_parser(
-        "llamafactory", help="LLaMA-Factory sharegpt dataset (perception or plan SFT)",
+        "llamafactory",
+        help="LLaMA-Factory sharegpt dataset (perception or plan SFT)",
         description="Write OUT/<name>.json, OUT/dataset_info.json and OUT/images/ so that LLaMA-Factory's "
-                    "dataset_dir: OUT and dataset: <name> work unchanged. The default mix takes every case of every "
-                    "--data folder, i.e. equal samples per level when the folders were generated (upstream's mix).",
+        "dataset_dir: OUT and dataset: <name> work unchanged. The default mix takes every case of every "
+        "--data folder, i.e. equal samples per level when the folders were generated (upstream's mix).",
     )
     _export_args(lf, "output folder")
-    lf.add_argument("--kind", choices=("perception", "plan", "symbolic-plan"), default="perception",
-                    help="perception: questions about the image -> exact answers (default); plan: student prompt -> "
-                         "optimal plan; symbolic-plan: text only, no image, two records per case (the modality-gap "
-                         "symbolic query, and the OPCD teacher's system prompt + symbolic context) -> optimal plan")
+    lf.add_argument(
+        "--kind",
+        choices=("perception", "plan", "symbolic-plan"),
+        default="perception",
+        help="perception: questions about the image -> exact answers (default); plan: student prompt -> "
+        "optimal plan; symbolic-plan: text only, no image, two records per case (the modality-gap "
+        "symbolic query, and the OPCD teacher's system prompt + symbolic context) -> optimal plan",
+    )
     lf.add_argument("--name", help="dataset name in dataset_info.json (default: mgsd_<kind>, e.g. mgsd_symbolic_plan)")
-    lf.add_argument("--no-reference-plan", action="store_true",
-                    help="symbolic-plan: leave the reference plan out of the teacher records' context "
-                         "(as mgsd data export verl --no-reference-plan)")
+    lf.add_argument(
+        "--no-reference-plan",
+        action="store_true",
+        help="symbolic-plan: leave the reference plan out of the teacher records' context "
+        "(as mgsd data export verl --no-reference-plan)",
+    )
     lf.set_defaults(func=_export)
 
     vl = esub.add_parser(
-        "verl", help="verl RL parquet for OPCD (student prompt + image, teacher context in extra_info)",
+        "verl",
+        help="verl RL parquet for OPCD (student prompt + image, teacher context in extra_info)",
         description="Write one parquet file with verl's RL columns (data_source, prompt, images as PNG bytes, ability, "
-                    "reward_model, extra_info). extra_info carries the task record the reward replays, the teacher's "
-                    "system prompt and symbolic context and the reference plan. Mixing as for llamafactory: every case "
-                    "of every --data folder by default, --per-level and --task-weights to change it.",
+        "reward_model, extra_info). extra_info carries the task record the reward replays, the teacher's "
+        "system prompt and symbolic context and the reference plan. Mixing as for llamafactory: every case "
+        "of every --data folder by default, --per-level and --task-weights to change it.",
     )
     _export_args(vl, "output .parquet file (written atomically)")
-    vl.add_argument("--no-reference-plan", action="store_true",
-                    help="leave the reference plan out of the teacher context (it stays in extra_info.reference_plan)")
+    vl.add_argument(
+        "--no-reference-plan",
+        action="store_true",
+        help="leave the reference plan out of the teacher context (it stays in extra_info.reference_plan)",
+    )
     vl.add_argument("--quiet", action="store_true", help="no progress bar")
     vl.set_defaults(func=_export_verl)
 
     vk = esub.add_parser(
-        "vlmeval", help="VLMEvalKit TSV (index, image, question, answer, category, level, case_id, record)",
+        "vlmeval",
+        help="VLMEvalKit TSV (index, image, question, answer, category, level, case_id, record)",
         description="Write a VLMEvalKit benchmark TSV (images as base64) for the MGSD dataset classes in "
-                    "mgsd_eval.vlmeval_datasets; scoring there goes through task_envs.",
+        "mgsd_eval.vlmeval_datasets; scoring there goes through task_envs.",
     )
     _export_args(vk, "output .tsv file (written atomically)")
-    vk.add_argument("--kind", choices=("plan", "perception"), default="plan", help="plan (default) or perception questions")
+    vk.add_argument(
+        "--kind", choices=("plan", "perception"), default="plan", help="plan (default) or perception questions"
+    )
     vk.add_argument("--prompt", choices=("student", "direct"), default="student", help="plan prompt (default: student)")
     vk.set_defaults(func=_export_vlmeval)
 

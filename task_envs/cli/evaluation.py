@@ -11,8 +11,9 @@ import argparse
 
 from ..errors import TaskError
 
-EVAL_EXTRA = ("the evaluation commands need the eval extra: pip install 'mgsd[eval]' "
-              "(or bash requirements/setup_env.sh eval)")
+EVAL_EXTRA = (
+    "the evaluation commands need the eval extra: pip install 'mgsd[eval]' (or bash requirements/setup_env.sh eval)"
+)
 #: Commands an extra provides: name -> (help, the error when it is missing).
 OPTIONAL_COMMANDS = {
     "eval": ("evaluate a model behind an OpenAI-compatible endpoint (needs the eval extra)", EVAL_EXTRA),
@@ -23,6 +24,7 @@ OPTIONAL_COMMANDS = {
 def _missing(message: str):
     def run(args) -> int:
         raise TaskError(message)
+
     return run
 
 

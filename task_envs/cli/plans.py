@@ -11,8 +11,8 @@ from tqdm import tqdm
 from ..dataset.folder import DatasetError, load_datasets, read_jsonl
 from ..io_utils import atomic_write_json, atomic_write_text
 from ..metrics import format_table, summarise
-from .args import add_scoring_argument
 from ..registry import get_task
+from .args import add_scoring_argument
 
 
 def load_cases(paths: list[str]) -> list[tuple[dict, object]]:
@@ -39,7 +39,9 @@ def _oracle(args) -> int:
     cases = load_cases(args.data)
     lines = []
     for sample, instance in tqdm(cases, desc="oracle", unit="case", disable=args.quiet):
-        lines.append(json.dumps({"id": sample["id"], "response": get_task(sample["task"]).oracle_response(instance)}) + "\n")
+        lines.append(
+            json.dumps({"id": sample["id"], "response": get_task(sample["task"]).oracle_response(instance)}) + "\n"
+        )
     atomic_write_text(args.out, "".join(lines))
     print(f"{args.out}: {len(lines)} oracle predictions")
     return 0
@@ -62,28 +64,40 @@ def _score(args) -> int:
     if missing:
         print(f"{missing} of {len(cases)} cases have no prediction and were scored as failures")
     if args.out:
-        atomic_write_json(args.out, {"data": args.data, "predictions": args.predictions, "scoring": args.scoring,
-                                     "missing_predictions": missing, **summary})
+        atomic_write_json(
+            args.out,
+            {
+                "data": args.data,
+                "predictions": args.predictions,
+                "scoring": args.scoring,
+                "missing_predictions": missing,
+                **summary,
+            },
+        )
         print(f"metrics written to {args.out}")
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    oracle = sub.add_parser("oracle", help="write optimal-plan predictions for dataset folders",
-                            description="Write one {\"id\", \"response\"} JSON line per case with an optimal plan in <answer> tags.")
+    oracle = sub.add_parser(
+        "oracle",
+        help="write optimal-plan predictions for dataset folders",
+        description='Write one {"id", "response"} JSON line per case with an optimal plan in <answer> tags.',
+    )
     oracle.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
     oracle.add_argument("--out", required=True, help="predictions JSONL to write")
     oracle.add_argument("--quiet", action="store_true", help="no progress bar")
     oracle.set_defaults(func=_oracle)
 
     score = sub.add_parser(
-        "score", help="score predictions against dataset folders",
-        description="Score {\"id\", \"response\"} predictions: per task and level, per-task macro over levels and the "
-                    "all-task macro (all_tasks_macro.success is MGSD's headline number). Cases with no prediction "
-                    "count as failures.",
+        "score",
+        help="score predictions against dataset folders",
+        description='Score {"id", "response"} predictions: per task and level, per-task macro over levels and the '
+        "all-task macro (all_tasks_macro.success is MGSD's headline number). Cases with no prediction "
+        "count as failures.",
     )
     score.add_argument("--data", action="append", required=True, help="dataset folder (repeatable)")
-    score.add_argument("--predictions", required=True, help="predictions JSONL ({\"id\", \"response\"} per line)")
+    score.add_argument("--predictions", required=True, help='predictions JSONL ({"id", "response"} per line)')
     score.add_argument("--out", help="write the metrics JSON here")
     add_scoring_argument(score)
     score.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..base import TaskError
 from ..io_utils import publish_dir, staging_dir
@@ -71,7 +72,7 @@ class DatasetWriter:
         self._samples: list[dict] = []
         self._ids: set[str] = set()
 
-    def __enter__(self) -> "DatasetWriter":
+    def __enter__(self) -> DatasetWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -179,7 +180,9 @@ def load_dataset(root: Path | str) -> Dataset:
     if not isinstance(manifest, dict) or manifest.get("format") != "mgsd-dataset":
         raise DatasetError(f"{manifest_path}: not an mgsd dataset manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(f"{manifest_path}: format_version {manifest.get('format_version')!r} is not supported (expected {FORMAT_VERSION})")
+        raise DatasetError(
+            f"{manifest_path}: format_version {manifest.get('format_version')!r} is not supported (expected {FORMAT_VERSION})"
+        )
     samples = list(read_jsonl(root / SAMPLES, required=("id", "task", "level", "state", "image")))
     return Dataset(root, manifest, samples)
 

@@ -108,7 +108,9 @@ def _render_and_write(args) -> tuple[dict, str]:
     return sample, sha256_bytes(data)
 
 
-def generate_samples(spec: GenerateSpec, workers: int = 1, image_root: Path | str | None = None, progress: bool = False):
+def generate_samples(
+    spec: GenerateSpec, workers: int = 1, image_root: Path | str | None = None, progress: bool = False
+):
     """Yield (sample record, image sha256) in file order; images are written under ``image_root``
     when given (by the workers), else only rendered and encoded (what the benchmark times)."""
     streams = _streams(spec)
@@ -118,8 +120,15 @@ def generate_samples(spec: GenerateSpec, workers: int = 1, image_root: Path | st
         with tqdm(total=total, desc=f"{spec.split}: instances", unit="case", disable=not progress) as bar:
             _accept(spec, streams, executor, workers, bar)
         root = None if image_root is None else str(image_root)
-        jobs = [(root, name, sample_id, spec.split, instance) for name, sample_id, instance in _ordered_samples(spec, streams)]
-        rendered = executor.map(_render_and_write, jobs, chunksize=max(8, len(jobs) // (workers * 16))) if executor else map(_render_and_write, jobs)
+        jobs = [
+            (root, name, sample_id, spec.split, instance)
+            for name, sample_id, instance in _ordered_samples(spec, streams)
+        ]
+        rendered = (
+            executor.map(_render_and_write, jobs, chunksize=max(8, len(jobs) // (workers * 16)))
+            if executor
+            else map(_render_and_write, jobs)
+        )
         with tqdm(total=total, desc=f"{spec.split}: images", unit="img", disable=not progress) as bar:
             for item in rendered:
                 bar.update(1)
@@ -201,7 +210,9 @@ def _executor(workers: int) -> Executor | None:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def build_dataset(spec: GenerateSpec, out: Path | str, workers: int = 1, force: bool = False, progress: bool = True) -> tuple[Path, bool]:
+def build_dataset(
+    spec: GenerateSpec, out: Path | str, workers: int = 1, force: bool = False, progress: bool = True
+) -> tuple[Path, bool]:
     """Build ``out`` from ``spec``; returns (path, built). An existing folder with the same spec is
     reused (built=False); one with another spec is an error unless ``force``."""
     out = Path(out)

@@ -19,10 +19,10 @@ from tqdm import tqdm
 from .. import __version__
 from ..base import TaskError
 from ..frozenlake import FrozenLakeInstance, validate_rows
+from ..grid import parse_pos
 from ..maze import MazeInstance, walls_from_layout
 from ..registry import get_task
 from ..render.frozenlake import fit_to_canvas
-from ..grid import parse_pos
 from .folder import DatasetError, DatasetWriter, prepare_output, sha256_bytes
 from .samples import encode_png, make_sample
 from .splits import SPLITS
@@ -76,14 +76,21 @@ def _vsp_cases(src: Path, levels: set[int] | None) -> list[tuple[int, int, Path,
     return sorted(cases)
 
 
-def import_vsp(src: Path | str, out: Path | str, levels=None, force: bool = False, progress: bool = True) -> tuple[Path, bool]:
+def import_vsp(
+    src: Path | str, out: Path | str, levels=None, force: bool = False, progress: bool = True
+) -> tuple[Path, bool]:
     """Import the VSP FrozenLake maps under ``src`` (folders ``level3`` ... ``level8``)."""
     src, out = Path(src), Path(out)
     if not src.is_dir():
         raise DatasetError(f"{src}: no such folder")
     level_set = set(levels) if levels else None
-    spec = {"builder": "import", "benchmark": "vsp", "src": str(src.resolve()),
-            "levels": sorted(level_set) if level_set else "all", "task_envs_version": __version__}
+    spec = {
+        "builder": "import",
+        "benchmark": "vsp",
+        "src": str(src.resolve()),
+        "levels": sorted(level_set) if level_set else "all",
+        "task_envs_version": __version__,
+    }
     if not prepare_output(out, spec, force):
         return out, False
     cases = _vsp_cases(src, level_set)
@@ -105,8 +112,11 @@ def import_vsp(src: Path | str, out: Path | str, levels=None, force: bool = Fals
                     data = encode_png(fit_to_canvas(im))
             except (UnidentifiedImageError, OSError) as exc:
                 raise DatasetError(f"{image_path}: not a readable image ({exc})") from None
-            source = {"benchmark": "vsp", "file": table.relative_to(src).as_posix(),
-                      "image": image_path.relative_to(src).as_posix()}
+            source = {
+                "benchmark": "vsp",
+                "file": table.relative_to(src).as_posix(),
+                "image": image_path.relative_to(src).as_posix(),
+            }
             sample = make_sample(task, instance, f"frozenlake_vsp_level{level}_{number:04d}", "test", source)
             writer.add_image(sample["image"], data, sha256_bytes(data))
             writer.add_sample(sample)
@@ -153,7 +163,9 @@ def visualplanning_instance(task_name: str, meta: object):
     task.check_level(level)
     if task_name == "frozenlake":
         layout = meta.get("layout")
-        if not isinstance(layout, list) or not all(isinstance(r, list) and all(isinstance(t, str) for t in r) for r in layout):
+        if not isinstance(layout, list) or not all(
+            isinstance(r, list) and all(isinstance(t, str) for t in r) for r in layout
+        ):
             raise TaskError("field 'meta.layout': expected rows of one-letter strings")
         grid = [["F" if t in ("S", "G") else t for t in row] for row in layout]
         start = _state_index(meta.get("start_pos"), level, "meta.start_pos")
@@ -170,12 +182,24 @@ def visualplanning_instance(task_name: str, meta: object):
         if start == target:
             raise TaskError("fields 'meta.start_pos' and 'meta.target_pos' must differ")
         return MazeInstance(level, walls, start, target)
-    return task.instance_from_fields(level, meta.get("start_pos"), meta.get("printer_pos"), meta.get("table_pos"),
-                                     names=("meta.start_pos", "meta.printer_pos", "meta.table_pos"))
+    return task.instance_from_fields(
+        level,
+        meta.get("start_pos"),
+        meta.get("printer_pos"),
+        meta.get("table_pos"),
+        names=("meta.start_pos", "meta.printer_pos", "meta.table_pos"),
+    )
 
 
-def import_visualplanning(task_name: str, src: Path | str, out: Path | str, split: str | None = None,
-                          levels=None, force: bool = False, progress: bool = True) -> tuple[Path, bool]:
+def import_visualplanning(
+    task_name: str,
+    src: Path | str,
+    out: Path | str,
+    split: str | None = None,
+    levels=None,
+    force: bool = False,
+    progress: bool = True,
+) -> tuple[Path, bool]:
     """Import one VisualPlanning JSONL file for ``task_name``; images are rendered from ``meta``."""
     src, out = Path(src), Path(out)
     task = get_task(task_name)
@@ -184,14 +208,23 @@ def import_visualplanning(task_name: str, src: Path | str, out: Path | str, spli
     prefix = src.stem.split("_")[0]
     split = split or (prefix if prefix in SPLITS else "test")
     level_set = set(levels) if levels else None
-    spec = {"builder": "import", "benchmark": "visualplanning", "task": task.name, "src": str(src.resolve()),
-            "split": split, "levels": sorted(level_set) if level_set else "all", "task_envs_version": __version__}
+    spec = {
+        "builder": "import",
+        "benchmark": "visualplanning",
+        "task": task.name,
+        "src": str(src.resolve()),
+        "split": split,
+        "levels": sorted(level_set) if level_set else "all",
+        "task_envs_version": __version__,
+    }
     if not prepare_output(out, spec, force):
         return out, False
     count = 0
     with DatasetWriter(out) as writer:
         with open(src, encoding="utf-8") as f:
-            for lineno, line in enumerate(tqdm(f, desc=f"visualplanning {task.name}", unit="case", disable=not progress), start=1):
+            for lineno, line in enumerate(
+                tqdm(f, desc=f"visualplanning {task.name}", unit="case", disable=not progress), start=1
+            ):
                 if not line.strip():
                     continue
                 where = f"{src} line {lineno}"

@@ -21,9 +21,9 @@ import shutil
 from pathlib import Path
 
 from ..answers import format_answer
+from ..chat import student_user_content, symbolic_messages, teacher_messages
 from ..dataset.folder import DatasetError, instance_of
 from ..io_utils import atomic_write_json, publish_dir, staging_dir
-from ..chat import student_user_content, symbolic_messages, teacher_messages
 from ..perception import perception_target
 from ..prompts import prompt_hashes
 from .selection import select_cases
@@ -56,14 +56,20 @@ def symbolic_conversations(sample: dict, instance, reference_plan: bool = True) 
     (``chat.teacher_messages``: system prompt, symbolic context, the reference plan unless
     ``reference_plan`` is off), each answered with the case's optimal plan."""
     task, answer = sample["task"], format_answer(sample["optimal_plan"])
-    chats = {"symbolic": symbolic_messages(task, instance),
-             "teacher": teacher_messages(task, instance, reference_plan)}
+    chats = {"symbolic": symbolic_messages(task, instance), "teacher": teacher_messages(task, instance, reference_plan)}
     return [(v, chats[v] + [{"role": "assistant", "content": answer}]) for v in SYMBOLIC_VARIANTS]
 
 
-def export_llamafactory(data: list[str], out: Path | str, kind: str = "perception", name: str | None = None,
-                        per_level: int | None = None, task_weights: dict[str, int] | None = None,
-                        force: bool = False, reference_plan: bool = True) -> tuple[Path, str, int]:
+def export_llamafactory(
+    data: list[str],
+    out: Path | str,
+    kind: str = "perception",
+    name: str | None = None,
+    per_level: int | None = None,
+    task_weights: dict[str, int] | None = None,
+    force: bool = False,
+    reference_plan: bool = True,
+) -> tuple[Path, str, int]:
     """Write the export; returns (folder, dataset name, record count). ``reference_plan`` only matters
     for ``symbolic-plan`` (the teacher records' context, as ``mgsd data export verl`` writes it)."""
     if kind not in KINDS:
@@ -86,9 +92,16 @@ def export_llamafactory(data: list[str], out: Path | str, kind: str = "perceptio
         for dataset, sample in cases:
             instance = instance_of(sample, f"{dataset.root}/samples.jsonl id {sample['id']}")
             if text_only:
-                records += [{"id": sample["id"], "task": sample["task"], "level": sample["level"], "variant": variant,
-                             "messages": messages}
-                            for variant, messages in symbolic_conversations(sample, instance, reference_plan)]
+                records += [
+                    {
+                        "id": sample["id"],
+                        "task": sample["task"],
+                        "level": sample["level"],
+                        "variant": variant,
+                        "messages": messages,
+                    }
+                    for variant, messages in symbolic_conversations(sample, instance, reference_plan)
+                ]
                 continue
             image = f"images/{sample['id']}.png"
             if image not in linked:
@@ -97,8 +110,15 @@ def export_llamafactory(data: list[str], out: Path | str, kind: str = "perceptio
                     raise DatasetError(f"{src}: image of {sample['id']} is missing")
                 _link_or_copy(src, tmp / image)
                 linked.add(image)
-            records.append({"id": sample["id"], "task": sample["task"], "level": sample["level"],
-                            "messages": conversation(kind, sample, instance), "images": [image]})
+            records.append(
+                {
+                    "id": sample["id"],
+                    "task": sample["task"],
+                    "level": sample["level"],
+                    "messages": conversation(kind, sample, instance),
+                    "images": [image],
+                }
+            )
         (tmp / f"{name}.json").write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         columns = {"messages": "messages"} if text_only else {"messages": "messages", "images": "images"}
         tags = {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}

@@ -23,7 +23,9 @@ def parse_task_weights(text: str | None) -> dict[str, int]:
     return weights
 
 
-def select_cases(paths: list[str], per_level: int | None = None, task_weights: dict[str, int] | None = None) -> list[tuple[Dataset, dict]]:
+def select_cases(
+    paths: list[str], per_level: int | None = None, task_weights: dict[str, int] | None = None
+) -> list[tuple[Dataset, dict]]:
     """(dataset, sample) pairs in file order: at most ``per_level`` per (task, level) across the
     folders (default: all), each case repeated by its task's weight (default 1).
 

@@ -48,8 +48,12 @@ def verl_rows(cases, reference_plan: bool = True, progress: bool = False):
             "ability": "visual_planning",
             "reward_model": {"style": "rule", "ground_truth": f"<answer>{plan}</answer>"},
             "extra_info": {
-                "index": index, "id": sample["id"], "task": task, "level": int(sample["level"]),
-                "split": str(sample.get("split", "")), "record": json.dumps(record, separators=(",", ":")),
+                "index": index,
+                "id": sample["id"],
+                "task": task,
+                "level": int(sample["level"]),
+                "split": str(sample.get("split", "")),
+                "record": json.dumps(record, separators=(",", ":")),
                 "teacher_system_prompt": load_prompt("teacher", task),
                 "teacher_context": teacher_context(task, instance, reference_plan),
                 "reference_plan": plan,
@@ -57,9 +61,15 @@ def verl_rows(cases, reference_plan: bool = True, progress: bool = False):
         }
 
 
-def export_verl(data: list[str], out: Path | str, per_level: int | None = None,
-                task_weights: dict[str, int] | None = None, reference_plan: bool = True,
-                force: bool = False, progress: bool = False) -> tuple[Path, int]:
+def export_verl(
+    data: list[str],
+    out: Path | str,
+    per_level: int | None = None,
+    task_weights: dict[str, int] | None = None,
+    reference_plan: bool = True,
+    force: bool = False,
+    progress: bool = False,
+) -> tuple[Path, int]:
     """Write ``out`` (a parquet file) atomically; returns (path, row count)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -70,7 +80,9 @@ def export_verl(data: list[str], out: Path | str, per_level: int | None = None,
     table = pa.Table.from_pylist(rows)
     # which prompt texts made the rows (PROMPT_DIR or the package's), by hash
     prompts = prompt_hashes(("student", "teacher"), {sample["task"] for _, sample in cases})
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"mgsd_prompts": json.dumps(prompts).encode()})
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"mgsd_prompts": json.dumps(prompts).encode()}
+    )
     buffer = pa.BufferOutputStream()
     pq.write_table(table, buffer, row_group_size=256)
     atomic_write_bytes(out, buffer.getvalue().to_pybytes())

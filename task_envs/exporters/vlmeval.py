@@ -22,9 +22,15 @@ KINDS = ("plan", "perception")
 COLUMNS = ("index", "image", "question", "answer", "category", "level", "case_id", "kind", "record")
 
 
-def export_vlmeval(data: list[str], out: Path | str, kind: str = "plan", prompt: str = "student",
-                   per_level: int | None = None, task_weights: dict[str, int] | None = None,
-                   force: bool = False) -> tuple[Path, int]:
+def export_vlmeval(
+    data: list[str],
+    out: Path | str,
+    kind: str = "plan",
+    prompt: str = "student",
+    per_level: int | None = None,
+    task_weights: dict[str, int] | None = None,
+    force: bool = False,
+) -> tuple[Path, int]:
     """Write the TSV atomically; returns (path, rows)."""
     if kind not in KINDS:
         raise DatasetError(f"--kind: expected one of {', '.join(KINDS)}, got {kind!r}")
@@ -39,7 +45,9 @@ def export_vlmeval(data: list[str], out: Path | str, kind: str = "plan", prompt:
         question = student_user_content(task, "perception" if kind == "perception" else prompt).replace(IMAGE_TOKEN, "")
         answer = perception_target(task, instance) if kind == "perception" else format_answer(sample["optimal_plan"])
         image = base64.b64encode(dataset.image_path(sample).read_bytes()).decode("ascii")
-        record = json.dumps({k: sample[k] for k in ("task", "level", "seed", "state") if k in sample}, separators=(",", ":"))
+        record = json.dumps(
+            {k: sample[k] for k in ("task", "level", "seed", "state") if k in sample}, separators=(",", ":")
+        )
         writer.writerow([index, image, question, answer, task, sample["level"], sample["id"], kind, record])
     atomic_write_text(out, buf.getvalue())
     return out, len(cases)

@@ -12,7 +12,7 @@ gymnasium 1.4 renamed and redrew them, so the base install pins ``GYMNASIUM_RANG
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +49,10 @@ def sprite_path(name: str) -> Path:
     if not path.is_file():
         from importlib.metadata import version
 
-        raise TaskError(f"{path}: FrozenLake sprite missing in gymnasium {version('gymnasium')}; the renderer needs "
-                        f"gymnasium{GYMNASIUM_RANGE} (run: pip install 'gymnasium{GYMNASIUM_RANGE}')")
+        raise TaskError(
+            f"{path}: FrozenLake sprite missing in gymnasium {version('gymnasium')}; the renderer needs "
+            f"gymnasium{GYMNASIUM_RANGE} (run: pip install 'gymnasium{GYMNASIUM_RANGE}')"
+        )
     return path
 
 
@@ -59,7 +61,7 @@ def _sprite(name: str, cell: int) -> Image.Image:
         return im.convert("RGBA").resize((cell, cell), Image.NEAREST)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tiles(cell: int) -> dict[str, np.ndarray]:
     """Finished cell tiles (ice below, sprites above, outline) as uint8 arrays, per tile letter."""
     ice = _sprite("ice", cell)
@@ -78,7 +80,7 @@ def board_cell_size(level: int) -> int:
     return min(64 * level, _MAX_BOARD) // level
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sampling(level: int) -> tuple[np.ndarray, np.ndarray]:
     """Where each output pixel comes from: (cell index r*level+c, offset y*cell+x inside the tile).
 
@@ -97,7 +99,7 @@ def _sampling(level: int) -> tuple[np.ndarray, np.ndarray]:
 _TILE_INDEX = {"F": 0, "H": 1, "G": 2, "S": 3}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tile_stack(cell: int) -> np.ndarray:
     """All tiles as one (4 * cell * cell, 3) array, in _TILE_INDEX order."""
     tiles = _tiles(cell)

@@ -20,11 +20,17 @@ def _free_port() -> int:
 
 
 def test_quickstart_runs_every_stage_and_is_reentrant(tmp_path):
-    env = {**os.environ, "OUT": str(tmp_path / "data"), "RUNS": str(tmp_path / "runs"),
-           "MODELS_DIR": str(tmp_path / "models"), "QUICKSTART_PORT": str(_free_port())}
+    env = {
+        **os.environ,
+        "OUT": str(tmp_path / "data"),
+        "RUNS": str(tmp_path / "runs"),
+        "MODELS_DIR": str(tmp_path / "models"),
+        "QUICKSTART_PORT": str(_free_port()),
+    }
     start = time.time()
-    first = subprocess.run(["bash", str(ROOT / "quickstart.sh")], env=env, capture_output=True, text=True, cwd=ROOT,
-                           timeout=1500)
+    first = subprocess.run(
+        ["bash", str(ROOT / "quickstart.sh")], env=env, capture_output=True, text=True, cwd=ROOT, timeout=1500
+    )
     elapsed = time.time() - start
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     print(f"quickstart: {elapsed:.0f} s\n{first.stdout}")
@@ -34,7 +40,9 @@ def test_quickstart_runs_every_stage_and_is_reentrant(tmp_path):
     for model in ("sft", "opcd"):
         assert (tmp_path / "models" / model / "config.json").is_file()
     # verl's trainer (on its CPU backend here) wrote the distillation metrics and validated with the macro key
-    metrics = [json.loads(l)["data"] for l in (tmp_path / "models" / "opcd_run" / "metrics.jsonl").read_text().splitlines()]
+    metrics = [
+        json.loads(l)["data"] for l in (tmp_path / "models" / "opcd_run" / "metrics.jsonl").read_text().splitlines()
+    ]
     assert any("actor/distillation/loss" in m for m in metrics) and any("val/reward_score" in m for m in metrics)
     assert "TRAINER=verl" in (tmp_path / "runs" / "logs" / "opcd.log").read_text()
     report = tmp_path / "runs" / "report"
@@ -55,7 +63,8 @@ def test_quickstart_runs_every_stage_and_is_reentrant(tmp_path):
         row = next(r for r in rows if r["label"] == label and r["pipeline"] == "planning" and r["task"] == "all")
         assert float(row["success"]) == summary["metrics"]["all_tasks_macro"]["success"] and summary["errors"] == 0
 
-    second = subprocess.run(["bash", str(ROOT / "quickstart.sh")], env=env, capture_output=True, text=True, cwd=ROOT,
-                            timeout=600)
+    second = subprocess.run(
+        ["bash", str(ROOT / "quickstart.sh")], env=env, capture_output=True, text=True, cwd=ROOT, timeout=600
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.stdout.count("done before; reused") == 7  # data, tiny_model, sft, opcd, three evaluations

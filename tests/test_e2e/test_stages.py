@@ -74,8 +74,9 @@ def test_an_unfinished_stage_resumes_only_under_its_own_settings(tmp_path):
 
 
 def test_a_stage_read_before_it_ran_is_an_error(tmp_path):
-    script = (f'LOGS={tmp_path}/logs FORCE=0; source "{ROOT}/requirements/stages.sh"\n'
-              f'stage second "first" "" false true\n')
+    script = (
+        f'LOGS={tmp_path}/logs FORCE=0; source "{ROOT}/requirements/stages.sh"\nstage second "first" "" false true\n'
+    )
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: stage first must run before a stage that reads it"

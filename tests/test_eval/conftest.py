@@ -4,7 +4,6 @@ server on the tiny Qwen3-VL (started through evaluate/serve_llamafactory.sh, in 
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -46,21 +45,35 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def sft_python():
-    return subprocess.run(["bash", str(ROOT / "requirements" / "setup_env.sh"), "sft"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["bash", str(ROOT / "requirements" / "setup_env.sh"), "sft"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="session")
 def llamafactory_server(sft_python, tmp_path_factory):
     """(base_url, served name) of a real `llamafactory-cli api` on the tiny model."""
-    model = subprocess.run([sft_python, "-m", "mgsd_sft.tiny_model", "--out", str(ROOT / "models" / "tiny-qwen3-vl")],
-                           capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    model = (
+        subprocess.run(
+            [sft_python, "-m", "mgsd_sft.tiny_model", "--out", str(ROOT / "models" / "tiny-qwen3-vl")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ, "MODEL_PATH": model, "PORT": str(port), "MGSD_SFT_PYTHON": sft_python, "MAX_NEW_TOKENS": "24"}
     with log.open("w") as out:
-        proc = subprocess.Popen(["bash", str(ROOT / "evaluate" / "serve_llamafactory.sh")], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", str(ROOT / "evaluate" / "serve_llamafactory.sh")],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 180
     while time.time() < deadline:

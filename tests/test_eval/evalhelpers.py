@@ -11,8 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def mgsd(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     """The `mgsd` command of this environment, run from the repository root."""
     full = {**os.environ, **(env or {})}
-    return subprocess.run([str(Path(sys.executable).parent / "mgsd"), *args], capture_output=True, text=True,
-                          env=full, timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "mgsd"), *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def mgsd_inproc(capsys, *args) -> tuple[int, str, str]:

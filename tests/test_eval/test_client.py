@@ -14,6 +14,7 @@ def chat(settings, messages=MESSAGES):
     async def go():
         async with ChatClient(settings) as client:
             return client.model, await client.chat(messages)
+
     return asyncio.run(go())
 
 
@@ -45,9 +46,13 @@ def test_timeout_is_retried(mock_server):
 
 def test_round_robin_and_options_pass_through(mock_server):
     a, b = mock_server(), mock_server()
-    settings = ClientSettings([a.base_url, b.base_url], model="m", concurrency=4,
-                              options={"temperature": 0.3, "top_p": 0.9, "seed": 7, "max_completion_tokens": 99},
-                              extra_body={"top_k": 5})
+    settings = ClientSettings(
+        [a.base_url, b.base_url],
+        model="m",
+        concurrency=4,
+        options={"temperature": 0.3, "top_p": 0.9, "seed": 7, "max_completion_tokens": 99},
+        extra_body={"top_k": 5},
+    )
 
     async def go():
         async with ChatClient(settings) as client:
@@ -57,8 +62,14 @@ def test_round_robin_and_options_pass_through(mock_server):
     assert {r.endpoint for r in replies} == {a.base_url, b.base_url}
     assert a.chat_count == b.chat_count == 5
     body = a.requests[0]
-    assert (body["model"], body["temperature"], body["top_p"], body["seed"], body["max_completion_tokens"], body["top_k"]) \
-        == ("m", 0.3, 0.9, 7, 99, 5)
+    assert (
+        body["model"],
+        body["temperature"],
+        body["top_p"],
+        body["seed"],
+        body["max_completion_tokens"],
+        body["top_k"],
+    ) == ("m", 0.3, 0.9, 7, 99, 5)
     assert "max_tokens" not in body
 
 
@@ -104,6 +115,7 @@ def served(settings):
     async def go():
         async with ChatClient(settings) as client:
             return client.served
+
     return asyncio.run(go())
 
 

@@ -5,9 +5,9 @@ import json
 import struct
 
 import pytest
+from reportdata import verl_rows, write_single_metrics, write_verl_metrics
 
 from mgsd_eval.curves import metric_files, plot_training_curves, read_training, summary_of
-from reportdata import verl_rows, write_single_metrics, write_verl_metrics
 from task_envs.errors import TaskError
 
 
@@ -23,18 +23,27 @@ def test_single_process_metrics(tmp_path):
 
 def test_verl_metrics_of_a_resumed_run(tmp_path):
     out = tmp_path / "verl"
-    write_verl_metrics(out / "metrics.20250101-000000.jsonl", verl_rows(range(0, 7)))        # crashed after step 6
+    write_verl_metrics(out / "metrics.20250101-000000.jsonl", verl_rows(range(0, 7)))  # crashed after step 6
     write_verl_metrics(out / "metrics.20250102-000000.jsonl", verl_rows(range(4, 9), base=0.5))  # resumed from 4
-    path = write_verl_metrics(out / "metrics.jsonl", verl_rows(range(8, 11), base=0.9))        # resumed from 8
+    path = write_verl_metrics(out / "metrics.jsonl", verl_rows(range(8, 11), base=0.9))  # resumed from 8
     with path.open("a") as f:
         f.write('{"step": 11, "data": {"actor/dis')  # torn by a kill
-    assert [p.name for p in metric_files(out)] == ["metrics.20250101-000000.jsonl", "metrics.20250102-000000.jsonl",
-                                                   "metrics.jsonl"]
+    assert [p.name for p in metric_files(out)] == [
+        "metrics.20250101-000000.jsonl",
+        "metrics.20250102-000000.jsonl",
+        "metrics.jsonl",
+    ]
     run = read_training(out)
     assert run.trainer == "verl" and sorted(run.steps) == list(range(0, 11))
     val = dict(run.series("val/reward_score"))
-    assert val == {0: 0.0, 2: pytest.approx(0.1), 4: pytest.approx(0.7), 6: pytest.approx(0.8),
-                   8: pytest.approx(1.0), 10: pytest.approx(1.0)}
+    assert val == {
+        0: 0.0,
+        2: pytest.approx(0.1),
+        4: pytest.approx(0.7),
+        6: pytest.approx(0.8),
+        8: pytest.approx(1.0),
+        10: pytest.approx(1.0),
+    }
     assert dict(run.series("actor/distillation/abs_loss"))[5] == pytest.approx(0.4 / 5)
     assert [s for s, _ in run.series("actor/distillation/loss")] == list(range(1, 11))
     assert dict(run.series("response_length/mean"))[10] == 40.0

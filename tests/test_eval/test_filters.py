@@ -4,8 +4,8 @@ the fingerprint (tests/test_eval/test_fingerprint.py)."""
 import json
 
 import pytest
-
 from evalhelpers import mgsd_inproc
+
 from task_envs import TASKS, get_task
 
 
@@ -14,8 +14,23 @@ def cells(run) -> set:
 
 
 def run_eval(capsys, server, data, run, pipeline, *flags):
-    rc, _, err = mgsd_inproc(capsys, "eval", pipeline, "--data", data, "--out", run, "--base-url", server.base_url,
-                             "--model", "m", "--limit", "1", "--quiet", *flags)
+    rc, _, err = mgsd_inproc(
+        capsys,
+        "eval",
+        pipeline,
+        "--data",
+        data,
+        "--out",
+        run,
+        "--base-url",
+        server.base_url,
+        "--model",
+        "m",
+        "--limit",
+        "1",
+        "--quiet",
+        *flags,
+    )
     assert rc == 0, err
     return cells(run)
 
@@ -28,30 +43,45 @@ def all_cells(tasks=TASKS) -> set:
 def test_tasks_and_levels_select_cases(mock_server, test_split, tmp_path, capsys, pipeline):
     server = mock_server()
     assert run_eval(capsys, server, test_split, tmp_path / "a", pipeline, "--tasks", "maze") == all_cells(["maze"])
-    assert run_eval(capsys, server, test_split, tmp_path / "b", pipeline, "--tasks", "maze,frozenlake", "--levels", "3-4") \
-        == {(t, level) for t in ("frozenlake", "maze") for level in (3, 4)}
+    assert run_eval(
+        capsys, server, test_split, tmp_path / "b", pipeline, "--tasks", "maze,frozenlake", "--levels", "3-4"
+    ) == {(t, level) for t in ("frozenlake", "maze") for level in (3, 4)}
     info = json.loads((tmp_path / "b" / "run.json").read_text())
     assert info["tasks"] == ["frozenlake", "maze"] and info["levels"] == {"frozenlake": [3, 4], "maze": [3, 4]}
 
 
 def test_a_level_for_one_task_leaves_the_others_whole(mock_server, test_split, tmp_path, capsys):
     server = mock_server()
-    got = run_eval(capsys, server, test_split, tmp_path / "a", "planning", "--levels", "maze=3,5", "--levels", "frozenlake=4")
+    got = run_eval(
+        capsys, server, test_split, tmp_path / "a", "planning", "--levels", "maze=3,5", "--levels", "frozenlake=4"
+    )
     assert got == {("maze", 3), ("maze", 5), ("frozenlake", 4)} | all_cells(["minibehaviour"])
     # later values win, as for `mgsd data generate`
     got = run_eval(capsys, server, test_split, tmp_path / "b", "planning", "--levels", "6", "--levels", "maze=3")
     assert got == {("frozenlake", 6), ("maze", 3), ("minibehaviour", 6)}
 
 
-@pytest.mark.parametrize("flags", [["--levels", "2"], ["--levels", "3-x"], ["--tasks", "nope"],
-                                   ["--tasks", "maze", "--levels", "frozenlake=3"]])
+@pytest.mark.parametrize(
+    "flags",
+    [["--levels", "2"], ["--levels", "3-x"], ["--tasks", "nope"], ["--tasks", "maze", "--levels", "frozenlake=3"]],
+)
 def test_bad_filters_fail_as_in_data_generate(test_split, tmp_path, capsys, flags):
     """One line, the same as `mgsd data generate` gives for the same values; nothing written, no server asked."""
     rc, _, err = mgsd_inproc(capsys, "data", "generate", *flags, "--out", tmp_path / "never")
     assert rc == 2 and err.startswith("mgsd: error: ")
     expected = err
-    rc, _, err = mgsd_inproc(capsys, "eval", "planning", "--data", test_split, "--out", tmp_path / "run",
-                             "--base-url", "http://127.0.0.1:9/v1", *flags)
+    rc, _, err = mgsd_inproc(
+        capsys,
+        "eval",
+        "planning",
+        "--data",
+        test_split,
+        "--out",
+        tmp_path / "run",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        *flags,
+    )
     assert (rc, err) == (2, expected) and len(err.splitlines()) == 1
     assert not (tmp_path / "never").exists() and not (tmp_path / "run").exists()
 
@@ -60,6 +90,17 @@ def test_a_filter_that_selects_nothing_is_an_error(test_split, tmp_path, capsys)
     from task_envs.dataset.generate import GenerateSpec, build_dataset
 
     data, _ = build_dataset(GenerateSpec(("maze",), {"maze": (3,)}, 1, "test", 0), tmp_path / "maze3", progress=False)
-    rc, _, err = mgsd_inproc(capsys, "eval", "planning", "--data", data, "--out", tmp_path / "run",
-                             "--base-url", "http://127.0.0.1:9/v1", "--tasks", "frozenlake")
+    rc, _, err = mgsd_inproc(
+        capsys,
+        "eval",
+        "planning",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--tasks",
+        "frozenlake",
+    )
     assert (rc, err) == (2, f"mgsd: error: no case of {data} matches --tasks/--levels\n")

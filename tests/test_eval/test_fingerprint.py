@@ -7,15 +7,27 @@ import json
 import shutil
 
 import pytest
-
 from evalhelpers import mgsd, mgsd_inproc
+
 from task_envs import TASKS
 from task_envs.prompts import load_prompt
 
 
 def eval_args(server, data, run, *extra):
-    return ["eval", "planning", "--data", data, "--out", run, "--base-url", server.base_url, "--limit", "1", "--quiet",
-            *extra]
+    return [
+        "eval",
+        "planning",
+        "--data",
+        data,
+        "--out",
+        run,
+        "--base-url",
+        server.base_url,
+        "--limit",
+        "1",
+        "--quiet",
+        *extra,
+    ]
 
 
 def snapshot(run):
@@ -35,15 +47,25 @@ def test_run_json_records_the_fingerprint_and_rows_keep_usage(mock_server, test_
 
     server = mock_server(model="served-x")
     run = tmp_path / "run"
-    rc, _, err = mgsd_inproc(capsys, *eval_args(server, test_split, run, "--model", "m", "--seed", "3",
-                                                "--extra-body", '{"top_k": 5}'))
+    rc, _, err = mgsd_inproc(
+        capsys, *eval_args(server, test_split, run, "--model", "m", "--seed", "3", "--extra-body", '{"top_k": 5}')
+    )
     assert rc == 0 and err == ""
     info = json.loads((run / "run.json").read_text())
     # the named model is sent; what the (single-model) server reports is recorded beside it
     assert (info["model"], info["served_model"], info["model_guessed"]) == ("m", "served-x", False)
-    assert info["options"] == {"temperature": 0.0, "top_p": None, "seed": 3, "max_tokens": 4096,
-                               "max_completion_tokens": None, "stop": None, "extra_body": {"top_k": 5}}
-    assert info["manifests"] == {str(test_split): hashlib.sha256((test_split / "manifest.json").read_bytes()).hexdigest()}
+    assert info["options"] == {
+        "temperature": 0.0,
+        "top_p": None,
+        "seed": 3,
+        "max_tokens": 4096,
+        "max_completion_tokens": None,
+        "stop": None,
+        "extra_body": {"top_k": 5},
+    }
+    assert info["manifests"] == {
+        str(test_split): hashlib.sha256((test_split / "manifest.json").read_bytes()).hexdigest()
+    }
     assert info["mgsd_version"] == importlib.metadata.version("mgsd")
     texts = {f"student_{t}": load_prompt("student", t) for t in TASKS}
     assert info["prompt"] == "student" and info["prompts"] == sorted(texts)
@@ -72,7 +94,11 @@ REFUSALS = [  # (first run's extra flags, the rerun's, the refusal)
     ([], ["--temperature", "0.7"], "temperature was 0.0, now 0.7"),
     ([], ["--top-p", "0.5"], "top_p was unset, now 0.5"),
     ([], ["--max-tokens", "64"], "max_tokens was 4096, now 64"),
-    (["--max-tokens", "64"], ["--max-tokens", "64", "--token-field", "max_completion_tokens"], "max_tokens was 64, now unset"),
+    (
+        ["--max-tokens", "64"],
+        ["--max-tokens", "64", "--token-field", "max_completion_tokens"],
+        "max_tokens was 64, now unset",
+    ),
     (["--seed", "1"], ["--seed", "2"], "seed was 1, now 2"),
     ([], ["--extra-body", '{"top_k": 5}'], 'extra_body was unset, now {"top_k":5}'),
     (["--model", "a"], ["--model", "b"], "model was a, now b"),
@@ -81,12 +107,17 @@ REFUSALS = [  # (first run's extra flags, the rerun's, the refusal)
     (["--lenient"], ["--scoring", "upstream"], "scoring was lenient, now upstream"),
     ([], ["--tasks", "maze"], 'tasks was unset, now ["maze"]'),
     ([], ["--levels", "maze=3"], 'levels was unset, now {"maze":[3]}'),
-    (["--tasks", "frozenlake,maze", "--levels", "3-4"], ["--tasks", "frozenlake,maze", "--levels", "3"],
-     'levels was {"frozenlake":[3,4],"maze":[3,4]}, now {"frozenlake":[3],"maze":[3]}'),
+    (
+        ["--tasks", "frozenlake,maze", "--levels", "3-4"],
+        ["--tasks", "frozenlake,maze", "--levels", "3"],
+        'levels was {"frozenlake":[3,4],"maze":[3,4]}, now {"frozenlake":[3],"maze":[3]}',
+    ),
 ]
 
 
-@pytest.mark.parametrize("first, second, line", REFUSALS, ids=[r[2].split()[0] + str(i) for i, r in enumerate(REFUSALS)])
+@pytest.mark.parametrize(
+    "first, second, line", REFUSALS, ids=[r[2].split()[0] + str(i) for i, r in enumerate(REFUSALS)]
+)
 def test_a_rerun_with_another_setting_is_refused(mock_server, test_split, tmp_path, capsys, first, second, line):
     server = mock_server()
     run = tmp_path / "run"
@@ -116,7 +147,9 @@ def test_another_model_behind_the_same_server_is_refused(mock_server, test_split
     before, asked = snapshot(run), server.chat_count
     proc = mgsd(*args)
     assert proc.returncode == 2
-    assert proc.stderr == f"mgsd: error: {run}/run.json: model was model-one, now model-two (use a new --out or --force)\n"
+    assert (
+        proc.stderr == f"mgsd: error: {run}/run.json: model was model-one, now model-two (use a new --out or --force)\n"
+    )
     assert snapshot(run) == before and server.chat_count == asked
 
 
@@ -141,7 +174,9 @@ def test_another_prompt_text_is_refused(mock_server, test_split, tmp_path, capsy
 
     new = prompt_sha256(pipelines.prompt_texts("planning", "student", TASKS))
     assert new != old
-    refused(capsys, server, run, eval_args(server, test_split, run, "--model", "m"), f"prompt_sha256 was {old}, now {new}")
+    refused(
+        capsys, server, run, eval_args(server, test_split, run, "--model", "m"), f"prompt_sha256 was {old}, now {new}"
+    )
 
 
 def test_another_dataset_manifest_is_refused(mock_server, test_split, tmp_path, capsys):
@@ -185,7 +220,10 @@ def test_force_starts_over_and_a_matching_rerun_resumes(mock_server, test_split,
     # results without a run.json (another tool's, or a run of an older mgsd) are not resumed either
     (run / "run.json").unlink()
     rc, _, err = mgsd_inproc(capsys, *args)
-    assert rc == 2 and err == f"mgsd: error: {run}/results.jsonl: results without a run.json (use a new --out or --force)\n"
+    assert (
+        rc == 2
+        and err == f"mgsd: error: {run}/results.jsonl: results without a run.json (use a new --out or --force)\n"
+    )
     (run / "run.json").write_text("{")
     rc, _, err = mgsd_inproc(capsys, *args)
     assert rc == 2 and err == f"mgsd: error: {run}/run.json: not valid JSON (use a new --out or --force)\n"
@@ -195,16 +233,19 @@ def test_force_starts_over_and_a_matching_rerun_resumes(mock_server, test_split,
 def test_a_guessed_model_name_is_warned_about(mock_server, test_split, tmp_path, capsys):
     one = mock_server()
     rc, _, err = mgsd_inproc(capsys, *eval_args(one, test_split, tmp_path / "a"))
-    assert rc == 0 and err == ("mgsd: warning: no --model given; using 'mock-model', the only model listed by "
-                               "GET /models; name it with --model\n")
+    assert rc == 0 and err == (
+        "mgsd: warning: no --model given; using 'mock-model', the only model listed by "
+        "GET /models; name it with --model\n"
+    )
     several = mock_server(models=["big", "small"])
     rc, _, err = mgsd_inproc(capsys, *eval_args(several, test_split, tmp_path / "b"))
-    assert rc == 0 and err == ("mgsd: warning: no --model given; using 'big', the first of 2 (big, small) listed by "
-                               "GET /models; name it with --model\n")
+    assert rc == 0 and err == (
+        "mgsd: warning: no --model given; using 'big', the first of 2 (big, small) listed by "
+        "GET /models; name it with --model\n"
+    )
     assert json.loads((tmp_path / "b" / "run.json").read_text())["model_guessed"] is True
     rc, _, err = mgsd_inproc(capsys, *eval_args(several, test_split, tmp_path / "c", "--model", "small"))
     assert rc == 0 and err == ""
     rc, _, err = mgsd_inproc(capsys, *eval_args(several, test_split, tmp_path / "d", "--model", "tiny"))
     assert rc == 0 and err == "mgsd: warning: --model 'tiny' is not among the 2 models GET /models lists (big, small)\n"
     assert json.loads((tmp_path / "d" / "run.json").read_text())["served_model"] is None
-

@@ -13,18 +13,21 @@ def test_z_value_for_95_percent():
     assert z_value() == pytest.approx(1.959964, abs=1e-6)
 
 
-@pytest.mark.parametrize("k, n, lo, hi", [
-    # by hand: centre (p + z^2/2n) / (1 + z^2/n), half-width z/(1 + z^2/n) * sqrt(p(1-p)/n + z^2/4n^2)
-    (0, 1, 0.0, 0.7935),
-    (1, 1, 0.2065, 1.0),
-    (5, 10, 0.2366, 0.7634),
-    (0, 10, 0.0, 0.2775),
-    # Newcombe (1998), Statistics in Medicine 17:857, table I, method 3 (score interval without correction)
-    (81, 263, 0.2553, 0.3662),
-    (15, 148, 0.0624, 0.1605),
-    (0, 20, 0.0, 0.1611),
-    (1, 29, 0.0061, 0.1718),
-])
+@pytest.mark.parametrize(
+    "k, n, lo, hi",
+    [
+        # by hand: centre (p + z^2/2n) / (1 + z^2/n), half-width z/(1 + z^2/n) * sqrt(p(1-p)/n + z^2/4n^2)
+        (0, 1, 0.0, 0.7935),
+        (1, 1, 0.2065, 1.0),
+        (5, 10, 0.2366, 0.7634),
+        (0, 10, 0.0, 0.2775),
+        # Newcombe (1998), Statistics in Medicine 17:857, table I, method 3 (score interval without correction)
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
 def test_wilson_known_values(k, n, lo, hi):
     got = wilson(k, n)
     assert got == pytest.approx((lo, hi), abs=1e-4)
@@ -63,7 +66,10 @@ def test_cell_interval_wilson_for_rates_bootstrap_otherwise():
 
 def _cells(rate_by_task: dict, n: int, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
-    return {t: {str(l): list((rng.random(n) < p).astype(int)) for l, p in enumerate(ps, 3)} for t, ps in rate_by_task.items()}
+    return {
+        t: {str(l): list((rng.random(n) < p).astype(int)) for l, p in enumerate(ps, 3)}
+        for t, ps in rate_by_task.items()
+    }
 
 
 def test_macro_bootstrap_contains_the_estimate_and_is_reproducible():

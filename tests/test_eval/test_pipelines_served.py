@@ -10,8 +10,8 @@ import struct
 import sys
 
 import pytest
-
 from evalhelpers import ROOT, mgsd
+
 from task_envs.dataset.folder import load_dataset
 
 sys.path.insert(0, str(ROOT / "tests" / "test_vllm"))
@@ -19,7 +19,19 @@ from served import serve, setup_env, tiny_model  # noqa: E402  (shared with the 
 
 SERVER = os.environ.get("MGSD_TEST_SERVER", "vllm")
 
-SAMPLING = ["--temperature", "1.0", "--seed", "1", "--max-tokens", "24", "--concurrency", "2", "--limit", "1", "--quiet"]
+SAMPLING = [
+    "--temperature",
+    "1.0",
+    "--seed",
+    "1",
+    "--max-tokens",
+    "24",
+    "--concurrency",
+    "2",
+    "--limit",
+    "1",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +39,11 @@ def served_model(tmp_path_factory):
     """(base_url, served name) of the tiny model behind evaluate/serve_vllm.sh (or serve_llamafactory.sh)."""
     if SERVER not in ("vllm", "llamafactory"):
         raise ValueError(f"MGSD_TEST_SERVER must be vllm or llamafactory, got {SERVER!r}")
-    env = ({"MGSD_OPCD_PYTHON": setup_env("opcd")} if SERVER == "vllm"
-           else {"MGSD_SFT_PYTHON": setup_env("sft"), "MAX_NEW_TOKENS": "24"})
+    env = (
+        {"MGSD_OPCD_PYTHON": setup_env("opcd")}
+        if SERVER == "vllm"
+        else {"MGSD_SFT_PYTHON": setup_env("sft"), "MAX_NEW_TOKENS": "24"}
+    )
     with serve(SERVER, tiny_model(), tmp_path_factory.mktemp("server"), env=env) as (url, name, _, _):
         yield url, name
 
@@ -66,7 +81,9 @@ def test_rows_of_every_pipeline(runs, test_split):
     variants = {r["variant"] for r in _rows(paths["modality-gap"])}
     assert variants == {"visual", "symbolic"}
     assert all("field_accuracy" in r["scores"] for r in _rows(paths["perception"]))
-    assert all({"success", "optimal", "progress", "parse", "illegal"} <= set(r["scores"]) for r in _rows(paths["planning"]))
+    assert all(
+        {"success", "optimal", "progress", "parse", "illegal"} <= set(r["scores"]) for r in _rows(paths["planning"])
+    )
 
 
 def _png_size(path):
@@ -87,8 +104,11 @@ def test_report_files_hold_the_numbers_of_the_summaries(runs, tmp_path):
     rows = list(csv.DictReader((out / "report.csv").open()))
     for pipeline, run in paths.items():
         summary = json.loads((run / "summary.json").read_text())
-        views = ({"visual": summary["metrics"]["visual"], "symbolic": summary["metrics"]["symbolic"]}
-                 if pipeline == "modality-gap" else {None: summary["metrics"]})
+        views = (
+            {"visual": summary["metrics"]["visual"], "symbolic": summary["metrics"]["symbolic"]}
+            if pipeline == "modality-gap"
+            else {None: summary["metrics"]}
+        )
         key = "field_accuracy" if pipeline == "perception" else "success"
         for variant, metrics in views.items():
             mine = [r for r in rows if r["run"] == str(run) and (variant is None or r["variant"] == variant)]

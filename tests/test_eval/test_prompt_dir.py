@@ -6,8 +6,8 @@ import json
 import os
 
 import pytest
-
 from evalhelpers import mgsd_inproc
+
 from task_envs.chat import student_user_content, symbolic_messages, teacher_messages
 from task_envs.prompts import load_prompt
 
@@ -42,33 +42,98 @@ def test_texts_and_placeholders_from_the_folder(tmp_path, monkeypatch):
     assert teacher_messages("maze", maze)[0]["content"] == "You plan from text. (upstream's file name)"
 
 
-@pytest.mark.parametrize("name, text, problem", [
-    ("student_maze.txt", "See <IMAGE-1> then <image>.", "student prompt holds <IMAGE-1>: only the case's image is sent"),
-    ("student_maze.txt", "<image> and <TEST-IMAGE>", "student prompt holds <image> (or <TEST-IMAGE>) 2 times: one image is sent"),
-    ("teacher_maze.txt", "<image> plan", "teacher prompt holds <image>: the teacher prompt goes with no image"),
-    ("direct_maze.txt", "Plan. <TEXT-STATE>", "direct prompt holds <TEXT-STATE>: only the symbolic prompt gets the state"),
-    ("student_maze.txt", "  \n", "student prompt is empty"),
-])
+@pytest.mark.parametrize(
+    "name, text, problem",
+    [
+        (
+            "student_maze.txt",
+            "See <IMAGE-1> then <image>.",
+            "student prompt holds <IMAGE-1>: only the case's image is sent",
+        ),
+        (
+            "student_maze.txt",
+            "<image> and <TEST-IMAGE>",
+            "student prompt holds <image> (or <TEST-IMAGE>) 2 times: one image is sent",
+        ),
+        ("teacher_maze.txt", "<image> plan", "teacher prompt holds <image>: the teacher prompt goes with no image"),
+        (
+            "direct_maze.txt",
+            "Plan. <TEXT-STATE>",
+            "direct prompt holds <TEXT-STATE>: only the symbolic prompt gets the state",
+        ),
+        ("student_maze.txt", "  \n", "student prompt is empty"),
+    ],
+)
 def test_a_text_its_role_cannot_fill_is_refused_with_one_line(tmp_path, capsys, name, text, problem):
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / name).write_text(text)
     data = tmp_path / "data"
-    assert mgsd_inproc(capsys, "data", "generate", "--split", "test", "--per-level", "1", "--tasks", "maze",
-                       "--out", data, "--quiet")[0] == 0
+    assert (
+        mgsd_inproc(
+            capsys,
+            "data",
+            "generate",
+            "--split",
+            "test",
+            "--per-level",
+            "1",
+            "--tasks",
+            "maze",
+            "--out",
+            data,
+            "--quiet",
+        )[0]
+        == 0
+    )
     kind = "symbolic-plan" if name.startswith("teacher") else "plan"
     if name.startswith("direct"):
-        rc, _, err = mgsd_inproc(capsys, "data", "export", "vlmeval", "--data", data, "--out", tmp_path / "x.tsv",
-                                 "--prompt", "direct", "--prompt-dir", tmp_path / "p")
+        rc, _, err = mgsd_inproc(
+            capsys,
+            "data",
+            "export",
+            "vlmeval",
+            "--data",
+            data,
+            "--out",
+            tmp_path / "x.tsv",
+            "--prompt",
+            "direct",
+            "--prompt-dir",
+            tmp_path / "p",
+        )
     else:
-        rc, _, err = mgsd_inproc(capsys, "data", "export", "llamafactory", "--data", data, "--out", tmp_path / "x",
-                                 "--kind", kind, "--prompt-dir", tmp_path / "p")
+        rc, _, err = mgsd_inproc(
+            capsys,
+            "data",
+            "export",
+            "llamafactory",
+            "--data",
+            data,
+            "--out",
+            tmp_path / "x",
+            "--kind",
+            kind,
+            "--prompt-dir",
+            tmp_path / "p",
+        )
     assert rc == 2 and err.strip() == f"mgsd: error: {tmp_path / 'p' / name}: {problem}", err
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.tsv").exists()
 
 
 def test_not_a_folder_is_refused(tmp_path, capsys, test_split):
-    rc, _, err = mgsd_inproc(capsys, "eval", "planning", "--data", test_split, "--out", tmp_path / "run",
-                             "--base-url", "http://127.0.0.1:9/v1", "--prompt-dir", tmp_path / "nope")
+    rc, _, err = mgsd_inproc(
+        capsys,
+        "eval",
+        "planning",
+        "--data",
+        test_split,
+        "--out",
+        tmp_path / "run",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--prompt-dir",
+        tmp_path / "nope",
+    )
     assert rc == 2 and err.strip() == f"mgsd: error: PROMPT_DIR={tmp_path / 'nope'}: not a folder"
 
 
@@ -80,22 +145,61 @@ def test_exports_and_runs_record_the_texts_by_hash(tmp_path, capsys, mock_server
     (prompts / "student_maze.txt").write_text(MINE)
     mine = MINE.replace("<TEST-IMAGE>", "<image>")
     out = tmp_path / "sft"
-    assert mgsd_inproc(capsys, "data", "export", "llamafactory", "--data", test_split, "--out", out, "--kind", "plan",
-                       "--prompt-dir", prompts)[0] == 0
+    assert (
+        mgsd_inproc(
+            capsys,
+            "data",
+            "export",
+            "llamafactory",
+            "--data",
+            test_split,
+            "--out",
+            out,
+            "--kind",
+            "plan",
+            "--prompt-dir",
+            prompts,
+        )[0]
+        == 0
+    )
     assert json.loads((out / "prompts.json").read_text())["student_maze"] == sha(mine)
-    records = json.loads((out / "mgsd_plan.json").read_text()) if (out / "mgsd_plan.json").exists() else \
-        json.loads(next(p for p in out.glob("*.json") if p.name not in ("dataset_info.json", "prompts.json")).read_text())
+    records = (
+        json.loads((out / "mgsd_plan.json").read_text())
+        if (out / "mgsd_plan.json").exists()
+        else json.loads(
+            next(p for p in out.glob("*.json") if p.name not in ("dataset_info.json", "prompts.json")).read_text()
+        )
+    )
     assert {r["messages"][0]["content"] for r in records if r["task"] == "maze"} == {mine}
     parquet = tmp_path / "train.parquet"
-    assert mgsd_inproc(capsys, "data", "export", "verl", "--data", test_split, "--out", parquet, "--prompt-dir",
-                       prompts, "--quiet")[0] == 0
+    assert (
+        mgsd_inproc(
+            capsys, "data", "export", "verl", "--data", test_split, "--out", parquet, "--prompt-dir", prompts, "--quiet"
+        )[0]
+        == 0
+    )
     recorded = json.loads(pq.read_schema(parquet).metadata[b"mgsd_prompts"])
-    assert recorded["student_maze"] == sha(mine) and recorded["student_frozenlake"] == sha(load_prompt("student", "frozenlake"))
+    assert recorded["student_maze"] == sha(mine) and recorded["student_frozenlake"] == sha(
+        load_prompt("student", "frozenlake")
+    )
 
     server = mock_server()
     run = tmp_path / "run"
-    args = ["eval", "planning", "--data", test_split, "--out", run, "--base-url", server.base_url, "--limit", "1",
-            "--quiet", "--tasks", "maze"]
+    args = [
+        "eval",
+        "planning",
+        "--data",
+        test_split,
+        "--out",
+        run,
+        "--base-url",
+        server.base_url,
+        "--limit",
+        "1",
+        "--quiet",
+        "--tasks",
+        "maze",
+    ]
     assert mgsd_inproc(capsys, *args, "--prompt-dir", prompts)[0] == 0
     sent = [p["text"] for r in server.requests for p in r["messages"][0]["content"] if p["type"] == "text"]
     assert sent and set(sent) == {"Look at ", " and plan the shortest route. End with <answer>...</answer>."}

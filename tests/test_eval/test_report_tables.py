@@ -5,17 +5,19 @@ import csv
 import json
 
 import pytest
-
 from evalhelpers import mgsd
+from reportdata import make_rows, write_run, write_single_metrics
+
 from mgsd_eval.intervals import wilson
 from mgsd_eval.report import format_summary, write_report
-from reportdata import make_rows, write_run, write_single_metrics
 
 
 @pytest.fixture
 def runs(tmp_path):
-    return {p: write_run(tmp_path / "runs" / p, p, make_rows(p, 0.4, per_cell=5, seed=i, errors=1), "base")
-            for i, p in enumerate(("planning", "perception", "modality-gap"))}
+    return {
+        p: write_run(tmp_path / "runs" / p, p, make_rows(p, 0.4, per_cell=5, seed=i, errors=1), "base")
+        for i, p in enumerate(("planning", "perception", "modality-gap"))
+    }
 
 
 def _csv(out):
@@ -56,7 +58,9 @@ def test_format_fell_truncation_and_tokens(runs, tmp_path):
     results = [json.loads(l) for l in (runs["planning"] / "results.jsonl").read_text().splitlines()]
     replies = [r for r in results if not r["error"]]
     total = next(r for r in _csv(out) if r["task"] == "all")
-    assert _num(total["truncated"]) == pytest.approx(sum(r["finish_reason"] == "length" for r in replies) / len(replies))
+    assert _num(total["truncated"]) == pytest.approx(
+        sum(r["finish_reason"] == "length" for r in replies) / len(replies)
+    )
     assert int(total["prompt_tokens"]) == sum(r["prompt_tokens"] for r in replies)
     assert int(total["completion_tokens"]) == sum(r["completion_tokens"] for r in replies)
     for key in ("format", "fell", "illegal"):
@@ -72,7 +76,10 @@ def test_format_fell_truncation_and_tokens(runs, tmp_path):
 def test_perception_fields_per_task(runs, tmp_path):
     out = write_report([str(runs["perception"])], tmp_path / "report")
     md = (out / "report.md").read_text()
-    assert "| level | dataset | n | errors | field_accuracy | 95% CI | all_correct | size | player | goal | holes | safe_moves |" in md
+    assert (
+        "| level | dataset | n | errors | field_accuracy | 95% CI | all_correct | size | player | goal | holes | safe_moves |"
+        in md
+    )
     assert "| size | player | goal | open_directions | legal_moves |" in md
     assert "| size | agent | printer | table | printer_side | table_side | legal_moves |" in md
     rows = [r for r in _csv(out) if r["task"] == "maze" and r["level"] == "3"]
@@ -109,8 +116,12 @@ def test_stale_plots_are_removed_and_other_files_kept(runs, tmp_path):
     out = tmp_path / "report"
     training = write_single_metrics(tmp_path / "train")
     write_report([str(p) for p in runs.values()], out, training=[str(training)])
-    assert {p.name for p in out.glob("*.png")} == {"success_by_level.png", "modality_gap.png", "diagnostics.png",
-                                                 "training_curves.png"}
+    assert {p.name for p in out.glob("*.png")} == {
+        "success_by_level.png",
+        "modality_gap.png",
+        "diagnostics.png",
+        "training_curves.png",
+    }
     (out / "notes.txt").write_text("mine")
     write_report([str(runs["planning"])], out)
     assert {p.name for p in out.glob("*.png")} == {"success_by_level.png"} and (out / "notes.txt").is_file()

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from evalhelpers import ROOT, mgsd
+
 from task_envs.dataset.folder import load_dataset
 
 
@@ -23,8 +23,21 @@ def test_errored_cases_are_retried_on_rerun(mock_server, test_split, tmp_path):
     n = len(load_dataset(test_split).samples)
     server = mock_server(faults=["400"] * 3)
     run = tmp_path / "run"
-    args = ["eval", "planning", "--data", str(test_split), "--out", str(run), "--base-url", server.base_url,
-            "--concurrency", "1", "--retries", "0", "--quiet"]
+    args = [
+        "eval",
+        "planning",
+        "--data",
+        str(test_split),
+        "--out",
+        str(run),
+        "--base-url",
+        server.base_url,
+        "--concurrency",
+        "1",
+        "--retries",
+        "0",
+        "--quiet",
+    ]
     first = mgsd(*args)
     assert first.returncode == 1  # cases ended in errors
     assert sum(1 for r in rows_of(run) if r["error"]) == 3
@@ -34,7 +47,18 @@ def test_errored_cases_are_retried_on_rerun(mock_server, test_split, tmp_path):
     assert len(rows) == n and len({r["key"] for r in rows}) == n and not any(r["error"] for r in rows)
     assert server.chat_count == n + 3
     for row in rows:
-        assert {"key", "case_id", "model", "endpoint", "variant", "text", "actions", "scores", "latency_s", "error"} <= set(row)
+        assert {
+            "key",
+            "case_id",
+            "model",
+            "endpoint",
+            "variant",
+            "text",
+            "actions",
+            "scores",
+            "latency_s",
+            "error",
+        } <= set(row)
         assert row["model"] == "mock-model" and row["variant"] == "student" and row["actions"] == ["right"]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["cases"] == n and summary["errors"] == 0
@@ -46,8 +70,20 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(mock_server, test_split, tm
     n = len(load_dataset(test_split).samples)
     server = mock_server(delay_s=0.15)
     run = tmp_path / "run"
-    cmd = [str(Path(sys.executable).parent / "mgsd"), "eval", "planning", "--data", str(test_split), "--out", str(run),
-           "--base-url", server.base_url, "--concurrency", "2", "--quiet"]
+    cmd = [
+        str(Path(sys.executable).parent / "mgsd"),
+        "eval",
+        "planning",
+        "--data",
+        str(test_split),
+        "--out",
+        str(run),
+        "--base-url",
+        server.base_url,
+        "--concurrency",
+        "2",
+        "--quiet",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = run / "results.jsonl"
     deadline = time.time() + 60
@@ -64,7 +100,9 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(mock_server, test_split, tm
     assert done.returncode == 0, done.stderr
     rows = rows_of(run)
     assert sorted(r["key"] for r in rows) == sorted(s["id"] for s in load_dataset(test_split).samples)
-    assert server.chat_count - asked_before <= n - written + 2  # only unfinished cases (plus in-flight ones) asked again
+    assert (
+        server.chat_count - asked_before <= n - written + 2
+    )  # only unfinished cases (plus in-flight ones) asked again
 
 
 def test_the_key_never_appears(mock_server, test_split, tmp_path):
@@ -83,8 +121,21 @@ def test_the_key_never_appears(mock_server, test_split, tmp_path):
     config = tmp_path / "api.json"
     config.write_text(json.dumps({"base_url": server.base_url, "api_key": "", "model": "m"}))
     run = tmp_path / "run"
-    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(run), "--api-config", str(config),
-                "--limit", "1", "--retries", "0", env={"OPENAI_API_KEY": secret})
+    proc = mgsd(
+        "eval",
+        "planning",
+        "--data",
+        str(test_split),
+        "--out",
+        str(run),
+        "--api-config",
+        str(config),
+        "--limit",
+        "1",
+        "--retries",
+        "0",
+        env={"OPENAI_API_KEY": secret},
+    )
     assert proc.returncode == 1
     assert server.headers[0]["authorization"] == f"Bearer {secret}"  # the key was used...
     texts = [proc.stdout, proc.stderr] + [p.read_text() for p in run.iterdir() if p.is_file()]
@@ -95,7 +146,19 @@ def test_the_key_never_appears(mock_server, test_split, tmp_path):
 def test_other_settings_in_the_same_folder_are_refused(mock_server, test_split, tmp_path):
     server = mock_server()
     run = tmp_path / "run"
-    base = ["eval", "planning", "--data", str(test_split), "--out", str(run), "--base-url", server.base_url, "--limit", "1", "--quiet"]
+    base = [
+        "eval",
+        "planning",
+        "--data",
+        str(test_split),
+        "--out",
+        str(run),
+        "--base-url",
+        server.base_url,
+        "--limit",
+        "1",
+        "--quiet",
+    ]
     assert mgsd(*base).returncode == 0
     before = {p.name: p.read_bytes() for p in run.iterdir()}
     proc = mgsd(*base, "--prompt", "direct")
@@ -105,7 +168,9 @@ def test_other_settings_in_the_same_folder_are_refused(mock_server, test_split, 
 
 
 def test_bad_endpoint_arguments(test_split, tmp_path):
-    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "r"), env={"OPENAI_BASE_URL": ""})
+    proc = mgsd(
+        "eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "r"), env={"OPENAI_BASE_URL": ""}
+    )
     assert proc.returncode == 2 and "no endpoint" in proc.stderr
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
@@ -123,9 +188,19 @@ def test_committed_api_templates_hold_no_key():
 
 def test_run_ckpt_eval_script(mock_server, test_split, tmp_path):
     server = mock_server()
-    env = {**os.environ, "BASE_URLS": server.base_url, "DATA_DIRS": str(test_split), "OUT_DIR": str(tmp_path / "runs"),
-           "LABEL": "mock", "LIMIT": "1", "CONCURRENCY": "4", "MGSD_EVAL_PYTHON": sys.executable}
-    proc = subprocess.run(["bash", str(ROOT / "evaluate" / "run_ckpt_eval.sh")], env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "BASE_URLS": server.base_url,
+        "DATA_DIRS": str(test_split),
+        "OUT_DIR": str(tmp_path / "runs"),
+        "LABEL": "mock",
+        "LIMIT": "1",
+        "CONCURRENCY": "4",
+        "MGSD_EVAL_PYTHON": sys.executable,
+    }
+    proc = subprocess.run(
+        ["bash", str(ROOT / "evaluate" / "run_ckpt_eval.sh")], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     for pipeline in ("planning", "perception", "modality-gap"):
         assert (tmp_path / "runs" / pipeline / "summary.json").is_file()
@@ -135,21 +210,59 @@ def test_run_ckpt_eval_script(mock_server, test_split, tmp_path):
 def test_api_config_options_reach_the_request(mock_server, test_split, tmp_path):
     server = mock_server()
     config = tmp_path / "api.json"
-    config.write_text(json.dumps({"base_url": server.base_url, "api_key": "", "model": "m",
-                                  "options": {"max_completion_tokens": 77, "top_p": 0.5}}))
-    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "a"), "--api-config", str(config),
-                "--limit", "1", "--quiet")
+    config.write_text(
+        json.dumps(
+            {
+                "base_url": server.base_url,
+                "api_key": "",
+                "model": "m",
+                "options": {"max_completion_tokens": 77, "top_p": 0.5},
+            }
+        )
+    )
+    proc = mgsd(
+        "eval",
+        "planning",
+        "--data",
+        str(test_split),
+        "--out",
+        str(tmp_path / "a"),
+        "--api-config",
+        str(config),
+        "--limit",
+        "1",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     body = server.requests[0]
     assert body["max_completion_tokens"] == 77 and body["top_p"] == 0.5 and "max_tokens" not in body
     assert body["model"] == "m" and body["temperature"] == 0.0
-    proc = mgsd("eval", "planning", "--data", str(test_split), "--out", str(tmp_path / "b"), "--api-config", str(config),
-                "--limit", "1", "--quiet", "--max-tokens", "9")
-    assert proc.returncode == 0 and server.requests[-1]["max_tokens"] == 9 and "max_completion_tokens" not in server.requests[-1]
+    proc = mgsd(
+        "eval",
+        "planning",
+        "--data",
+        str(test_split),
+        "--out",
+        str(tmp_path / "b"),
+        "--api-config",
+        str(config),
+        "--limit",
+        "1",
+        "--quiet",
+        "--max-tokens",
+        "9",
+    )
+    assert (
+        proc.returncode == 0
+        and server.requests[-1]["max_tokens"] == 9
+        and "max_completion_tokens" not in server.requests[-1]
+    )
 
 
-EVAL_EXTRA = ("mgsd: error: the evaluation commands need the eval extra: pip install 'mgsd[eval]' "
-              "(or bash requirements/setup_env.sh eval)\n")
+EVAL_EXTRA = (
+    "mgsd: error: the evaluation commands need the eval extra: pip install 'mgsd[eval]' "
+    "(or bash requirements/setup_env.sh eval)\n"
+)
 
 
 def test_task_envs_imports_no_upper_layer():
@@ -159,8 +272,13 @@ def test_task_envs_imports_no_upper_layer():
     for path in sorted((ROOT / "task_envs").rglob("*.py")):
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not any(n.split(".")[0] in ("mgsd_eval", "mgsd_sft", "mgsd_opcd") for n in names), path
         assert "import_module(" not in path.read_text(), path
 
@@ -180,14 +298,18 @@ def _python(code: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("argv", [["eval", "planning", "--data", "d", "--out", "o"], ["report", "r"]])
 def test_without_the_eval_dependencies_the_commands_name_the_extra(argv):
     """mgsd_eval installed, openai/matplotlib not (a plain `pip install mgsd`)."""
-    proc = _python("import sys; sys.modules['openai'] = sys.modules['matplotlib'] = None\n"
-                   f"from task_envs.cli import main; sys.exit(main({argv!r}))")
+    proc = _python(
+        "import sys; sys.modules['openai'] = sys.modules['matplotlib'] = None\n"
+        f"from task_envs.cli import main; sys.exit(main({argv!r}))"
+    )
     assert (proc.returncode, proc.stderr) == (2, EVAL_EXTRA)
 
 
 @pytest.mark.parametrize("argv", [["eval", "--help"], ["eval", "planning", "--data", "d"], ["report", "--help"]])
 def test_without_the_evaluation_package_the_commands_name_the_extra(argv):
     """No `mgsd.cli` provider at all: stand-ins that take any arguments and print the one line."""
-    proc = _python("import sys, importlib.metadata as m; m.entry_points = lambda **kw: []\n"
-                   f"from task_envs.cli import main; sys.exit(main({argv!r}))")
+    proc = _python(
+        "import sys, importlib.metadata as m; m.entry_points = lambda **kw: []\n"
+        f"from task_envs.cli import main; sys.exit(main({argv!r}))"
+    )
     assert (proc.returncode, proc.stderr, proc.stdout) == (2, EVAL_EXTRA, "")

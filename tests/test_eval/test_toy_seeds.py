@@ -15,11 +15,21 @@ SEEDS = {0: (0.0, 0.20), 1: (0.05, 0.10), 2: (0.0, 0.30)}
 
 
 def _summary(root, seed, sft, opcd, key="k1"):
-    rows = {"base_visual": {"all_tasks_macro_success": 0.0}, "base_symbolic": {"all_tasks_macro_success": 0.5},
-            "perception_sft": {"all_tasks_macro_success": sft}, "opcd": {"all_tasks_macro_success": opcd}}
-    summary = {"seed": seed, "command": f"SEED={seed} TRAINER=verl make toy", "settings_key": key, "rows": rows,
-               "opcd_minus_perception_sft": opcd - sft, "gap_closed_pct": {"opcd": 100 * opcd / 0.5},
-               "stage_seconds": {"base": 600, "sft": 1200}}
+    rows = {
+        "base_visual": {"all_tasks_macro_success": 0.0},
+        "base_symbolic": {"all_tasks_macro_success": 0.5},
+        "perception_sft": {"all_tasks_macro_success": sft},
+        "opcd": {"all_tasks_macro_success": opcd},
+    }
+    summary = {
+        "seed": seed,
+        "command": f"SEED={seed} TRAINER=verl make toy",
+        "settings_key": key,
+        "rows": rows,
+        "opcd_minus_perception_sft": opcd - sft,
+        "gap_closed_pct": {"opcd": 100 * opcd / 0.5},
+        "stage_seconds": {"base": 600, "sft": 1200},
+    }
     (root / "report").mkdir(parents=True)
     (root / "report" / "summary.json").write_text(json.dumps(summary))
     return root
@@ -59,15 +69,32 @@ def test_other_settings_or_repeated_seeds_are_refused(tmp_path):
 
 
 def test_cli_names_the_missing_file_and_rewrites_only_the_readme_section(seed_runs, tmp_path):
-    missing = subprocess.run([sys.executable, "-m", "mgsd_eval.toy_seeds", str(tmp_path / "nope"), "--out",
-                              str(tmp_path / "out")], capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "-m", "mgsd_eval.toy_seeds", str(tmp_path / "nope"), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 2
-    assert missing.stderr.strip() == (f"mgsd_eval.toy_seeds: error: {tmp_path / 'nope' / 'report' / 'summary.json'}: "
-                                      "not found (run make toy for that seed first)")
+    assert missing.stderr.strip() == (
+        f"mgsd_eval.toy_seeds: error: {tmp_path / 'nope' / 'report' / 'summary.json'}: "
+        "not found (run make toy for that seed first)"
+    )
     readme = tmp_path / "README.md"
     readme.write_text(f"# title\n\nbefore\n{README_START}\nold table\n{README_END}\nafter\n")
-    done = subprocess.run([sys.executable, "-m", "mgsd_eval.toy_seeds", *map(str, seed_runs), "--out",
-                           str(tmp_path / "out"), "--readme", str(readme)], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mgsd_eval.toy_seeds",
+            *map(str, seed_runs),
+            "--out",
+            str(tmp_path / "out"),
+            "--readme",
+            str(readme),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     text = readme.read_text()
     assert text.startswith("# title\n\nbefore\n" + README_START + "\n") and text.endswith(README_END + "\nafter\n")

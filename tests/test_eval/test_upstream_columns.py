@@ -3,18 +3,35 @@
 import json
 
 from evalhelpers import mgsd_inproc
+
 from task_envs import get_task
 from task_envs.dataset.folder import instance_of, load_dataset
 
-REPLY = "Right first, then down.\n<answer>right then down</answer>"  # "then": strict rejects the block, upstream plays it
+REPLY = (
+    "Right first, then down.\n<answer>right then down</answer>"  # "then": strict rejects the block, upstream plays it
+)
 
 
 def _run(capsys, server, data, out, *extra):
-    rc, stdout, _ = mgsd_inproc(capsys, "eval", "planning", "--data", str(data), "--out", str(out), "--base-url",
-                                server.base_url, "--quiet", *extra)
+    rc, stdout, _ = mgsd_inproc(
+        capsys,
+        "eval",
+        "planning",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--base-url",
+        server.base_url,
+        "--quiet",
+        *extra,
+    )
     assert rc == 0
-    return stdout, [json.loads(l) for l in (out / "results.jsonl").read_text().splitlines()], \
-        json.loads((out / "summary.json").read_text())
+    return (
+        stdout,
+        [json.loads(l) for l in (out / "results.jsonl").read_text().splitlines()],
+        json.loads((out / "summary.json").read_text()),
+    )
 
 
 def test_upstream_reading_beside_the_strict_one(mock_server, test_split, tmp_path, capsys):

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from evalhelpers import ROOT
 
 sys.path.insert(0, str(ROOT / "tests" / "test_task_envs"))
@@ -22,8 +21,9 @@ BENCHMARKS = ("vsp_frozenlake", "visualplanning_maze", "visualplanning_minibehav
 def run(script: str, env: dict, timeout: int = 600) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k not in ("BASE_URLS", "DATA_DIRS", "MODELS", "OPENAI_BASE_URL")}
     full.update({"MGSD_EVAL_PYTHON": sys.executable, **env})
-    return subprocess.run(["bash", str(ROOT / "evaluate" / script)], env=full, capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        ["bash", str(ROOT / "evaluate" / script)], env=full, capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +32,22 @@ def bench_root(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     write_vsp(tmp / "vsp" / "maps", levels=(3, 4), per_level=2)
     for task, levels in (("maze", (3, 4)), ("minibehaviour", (5,))):
-        write_visualplanning(tmp / "vp" / "dataset" / task / "tokenized_dataset" / "SFT" / "test_dataset.jsonl", task,
-                             levels, per_level=2)
+        write_visualplanning(
+            tmp / "vp" / "dataset" / task / "tokenized_dataset" / "SFT" / "test_dataset.jsonl",
+            task,
+            levels,
+            per_level=2,
+        )
     bindir = tmp / "bin"
     bindir.mkdir()
     (bindir / "git").write_text("#!/bin/sh\necho 'git must not run in this test' >&2\nexit 97\n")
     (bindir / "git").chmod(0o755)
-    env = {"BENCH_ROOT": str(tmp / "benchmarks"), "VSP_SRC": str(tmp / "vsp" / "maps"),
-           "VP_SRC": str(tmp / "vp" / "dataset"), "PATH": f"{bindir}:{os.environ['PATH']}"}
+    env = {
+        "BENCH_ROOT": str(tmp / "benchmarks"),
+        "VSP_SRC": str(tmp / "vsp" / "maps"),
+        "VP_SRC": str(tmp / "vp" / "dataset"),
+        "PATH": f"{bindir}:{os.environ['PATH']}",
+    }
     proc = run("fetch_benchmarks.sh", env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "fetch:" not in proc.stderr  # local copies: no clone
@@ -58,9 +66,14 @@ def test_fetch_benchmarks_imports_the_three_folders(bench_root):
 
 
 def test_fetch_benchmarks_names_a_wrong_source(tmp_path):
-    proc = run("fetch_benchmarks.sh", {"BENCH_ROOT": str(tmp_path / "b"), "VSP_SRC": str(tmp_path), "VP_SRC": str(tmp_path)})
+    proc = run(
+        "fetch_benchmarks.sh", {"BENCH_ROOT": str(tmp_path / "b"), "VSP_SRC": str(tmp_path), "VP_SRC": str(tmp_path)}
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path} holds no level3/ folder (VSP_SRC is the maps root: level3 ... level8)"
+    assert (
+        proc.stderr.strip().splitlines()[-1]
+        == f"error: {tmp_path} holds no level3/ folder (VSP_SRC is the maps root: level3 ... level8)"
+    )
 
 
 @pytest.fixture
@@ -79,8 +92,17 @@ def _rows(run_dir: Path) -> list[dict]:
 
 def test_run_ckpt_eval_defaults_to_the_benchmarks_and_every_listed_replica(bench_root, replicas, tmp_path):
     servers, urls_file = replicas
-    proc = run("run_ckpt_eval.sh", {"BENCH_ROOT": str(bench_root), "BASE_URLS_FILE": str(urls_file), "PIPELINES": "planning",
-                                    "OUT_DIR": str(tmp_path / "runs"), "CONCURRENCY": "4", "LABEL": "ckpt"})
+    proc = run(
+        "run_ckpt_eval.sh",
+        {
+            "BENCH_ROOT": str(bench_root),
+            "BASE_URLS_FILE": str(urls_file),
+            "PIPELINES": "planning",
+            "OUT_DIR": str(tmp_path / "runs"),
+            "CONCURRENCY": "4",
+            "LABEL": "ckpt",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     dirs = " ".join(str(bench_root / b) for b in BENCHMARKS)
     assert f"data: the imported public benchmarks: {dirs} (DATA_DIRS overrides)" in proc.stderr
@@ -97,41 +119,90 @@ def test_a_missing_benchmark_is_named_and_the_others_are_used(bench_root, replic
     partial.mkdir()
     (partial / "visualplanning_maze").symlink_to(bench_root / "visualplanning_maze")
     _, urls_file = replicas
-    proc = run("run_ckpt_eval.sh", {"BENCH_ROOT": str(partial), "BASE_URLS_FILE": str(urls_file), "PIPELINES": "planning",
-                                    "OUT_DIR": str(tmp_path / "runs"), "LIMIT": "1"})
+    proc = run(
+        "run_ckpt_eval.sh",
+        {
+            "BENCH_ROOT": str(partial),
+            "BASE_URLS_FILE": str(urls_file),
+            "PIPELINES": "planning",
+            "OUT_DIR": str(tmp_path / "runs"),
+            "LIMIT": "1",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert (f"data: the imported public benchmarks: {partial}/visualplanning_maze (not imported: vsp_frozenlake "
-            "visualplanning_minibehaviour) (DATA_DIRS overrides)") in proc.stderr
+    assert (
+        f"data: the imported public benchmarks: {partial}/visualplanning_maze (not imported: vsp_frozenlake "
+        "visualplanning_minibehaviour) (DATA_DIRS overrides)"
+    ) in proc.stderr
 
 
 def test_without_benchmarks_the_test_split_is_used_and_said(test_split, replicas, tmp_path):
     _, urls_file = replicas
-    proc = run("run_ckpt_eval.sh", {"BENCH_ROOT": str(tmp_path / "none"), "TEST_SPLIT": str(test_split),
-                                    "BASE_URLS_FILE": str(urls_file), "PIPELINES": "planning",
-                                    "OUT_DIR": str(tmp_path / "runs"), "LIMIT": "1"})
+    proc = run(
+        "run_ckpt_eval.sh",
+        {
+            "BENCH_ROOT": str(tmp_path / "none"),
+            "TEST_SPLIT": str(test_split),
+            "BASE_URLS_FILE": str(urls_file),
+            "PIPELINES": "planning",
+            "OUT_DIR": str(tmp_path / "runs"),
+            "LIMIT": "1",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert (f"data: no imported benchmarks in {tmp_path / 'none'}/ (bash evaluate/fetch_benchmarks.sh imports them); "
-            f"the test split {test_split} (DATA_DIRS overrides)") in proc.stderr
+    assert (
+        f"data: no imported benchmarks in {tmp_path / 'none'}/ (bash evaluate/fetch_benchmarks.sh imports them); "
+        f"the test split {test_split} (DATA_DIRS overrides)"
+    ) in proc.stderr
     assert {r["dataset"] for r in _rows(tmp_path / "runs" / "planning")} == {str(test_split)}
 
 
 def test_base_urls_wins_over_the_file_and_no_file_means_port_8000(test_split, replicas, mock_server, tmp_path):
     _, urls_file = replicas
     other = mock_server(model="served-ckpt")
-    proc = run("run_ckpt_eval.sh", {"DATA_DIRS": str(test_split), "BASE_URLS": other.base_url, "BASE_URLS_FILE": str(urls_file),
-                                    "PIPELINES": "planning", "OUT_DIR": str(tmp_path / "a"), "LIMIT": "1"})
+    proc = run(
+        "run_ckpt_eval.sh",
+        {
+            "DATA_DIRS": str(test_split),
+            "BASE_URLS": other.base_url,
+            "BASE_URLS_FILE": str(urls_file),
+            "PIPELINES": "planning",
+            "OUT_DIR": str(tmp_path / "a"),
+            "LIMIT": "1",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"data: DATA_DIRS={test_split}" in proc.stderr and f"endpoints: BASE_URLS={other.base_url}" in proc.stderr
     assert {r["endpoint"] for r in _rows(tmp_path / "a" / "planning")} == {other.base_url}
-    proc = run("run_ckpt_eval.sh", {"DATA_DIRS": str(test_split), "BASE_URLS_FILE": str(tmp_path / "absent.txt"),
-                                    "PIPELINES": "planning", "OUT_DIR": str(tmp_path / "b"), "LIMIT": "1", "EVAL_ARGS": "--retries 0"})
-    assert f"endpoints: http://127.0.0.1:8000/v1 (no {tmp_path / 'absent.txt'} from serve_vllm.sh; BASE_URLS overrides)" in proc.stderr
+    proc = run(
+        "run_ckpt_eval.sh",
+        {
+            "DATA_DIRS": str(test_split),
+            "BASE_URLS_FILE": str(tmp_path / "absent.txt"),
+            "PIPELINES": "planning",
+            "OUT_DIR": str(tmp_path / "b"),
+            "LIMIT": "1",
+            "EVAL_ARGS": "--retries 0",
+        },
+    )
+    assert (
+        f"endpoints: http://127.0.0.1:8000/v1 (no {tmp_path / 'absent.txt'} from serve_vllm.sh; BASE_URLS overrides)"
+        in proc.stderr
+    )
 
 
 def test_run_modality_gap_defaults_to_the_listed_replicas(test_split, replicas, tmp_path):
     servers, urls_file = replicas
-    proc = run("run_modality_gap.sh", {"DATA_DIRS": str(test_split), "BASE_URLS_FILE": str(urls_file),
-                                       "OUT_DIR": str(tmp_path / "gap"), "LIMIT": "1", "CONCURRENCY": "4"})
+    proc = run(
+        "run_modality_gap.sh",
+        {
+            "DATA_DIRS": str(test_split),
+            "BASE_URLS_FILE": str(urls_file),
+            "OUT_DIR": str(tmp_path / "gap"),
+            "LIMIT": "1",
+            "CONCURRENCY": "4",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"MODELS=model={servers[0].base_url},{servers[1].base_url}" in proc.stderr
     assert {r["endpoint"] for r in _rows(tmp_path / "gap" / "model")} == {s.base_url for s in servers}
@@ -142,9 +213,20 @@ def test_run_api_eval_uses_the_benchmarks_but_not_the_vllm_urls_file(bench_root,
     api = mock_server(model="gpt-test")
     config = tmp_path / "api.json"
     config.write_text(json.dumps({"base_url": api.base_url, "api_key": "", "model": "gpt-test", "options": {}}))
-    proc = run("run_api_eval.sh", {"BENCH_ROOT": str(bench_root), "BASE_URLS_FILE": str(urls_file), "API_CONFIG": str(config),
-                                   "MODELS": "gpt-test", "OUT_DIR": str(tmp_path / "api"), "LIMIT": "1"})
+    proc = run(
+        "run_api_eval.sh",
+        {
+            "BENCH_ROOT": str(bench_root),
+            "BASE_URLS_FILE": str(urls_file),
+            "API_CONFIG": str(config),
+            "MODELS": "gpt-test",
+            "OUT_DIR": str(tmp_path / "api"),
+            "LIMIT": "1",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "data: the imported public benchmarks" in proc.stderr and "endpoints:" not in proc.stderr
     rows = _rows(tmp_path / "api" / "gpt-test")
-    assert {r["endpoint"] for r in rows} == {api.base_url} and {r["dataset"] for r in rows} == {str(bench_root / b) for b in BENCHMARKS}
+    assert {r["endpoint"] for r in rows} == {api.base_url} and {r["dataset"] for r in rows} == {
+        str(bench_root / b) for b in BENCHMARKS
+    }

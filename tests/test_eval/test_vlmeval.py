@@ -6,8 +6,8 @@ import csv
 import importlib.util
 
 import pytest
-
 from evalhelpers import mgsd
+
 from mgsd_eval.vlmeval_datasets import DATASETS, FAIL_MSG, MGSDBenchmark, read_tsv, tsv_path
 from task_envs.dataset.folder import load_dataset
 
@@ -33,7 +33,9 @@ def test_export_and_scoring(test_split, tmp_path, monkeypatch, kind):
         with preds.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]) + ["prediction"], delimiter="\t")
             writer.writeheader()
-            writer.writerows({**r, "prediction": r["answer"] if prediction is None else prediction} for r in bench.rows())
+            writer.writerows(
+                {**r, "prediction": r["answer"] if prediction is None else prediction} for r in bench.rows()
+            )
         result = bench.evaluate_file(str(preds))
         key = "field_accuracy" if kind == "perception" else "success"
         assert result["all_tasks_macro"][key] == expected
@@ -44,7 +46,12 @@ def test_export_and_scoring(test_split, tmp_path, monkeypatch, kind):
 
 
 def test_per_task_classes_filter_their_rows(test_split, tmp_path, monkeypatch):
-    assert mgsd("data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_Maze.tsv")).returncode == 0
+    assert (
+        mgsd(
+            "data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_Maze.tsv")
+        ).returncode
+        == 0
+    )
     monkeypatch.setenv("MGSD_VLMEVAL_DIR", str(tmp_path))
     assert {r["category"] for r in MGSDBenchmark("MGSD_Maze").rows()} == {"maze"}
     with pytest.raises(FileNotFoundError, match="mgsd data export vlmeval"):
@@ -54,7 +61,10 @@ def test_per_task_classes_filter_their_rows(test_split, tmp_path, monkeypatch):
 
 def test_task_classes_read_the_all_tasks_export(test_split, tmp_path, monkeypatch):
     """The README's path: one MGSD_All.tsv, then any MGSD_<task> (its own TSV wins when present)."""
-    assert mgsd("data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_All.tsv")).returncode == 0
+    assert (
+        mgsd("data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_All.tsv")).returncode
+        == 0
+    )
     monkeypatch.delenv("MGSD_VLMEVAL_DIR", raising=False)
     monkeypatch.setenv("LMUData", str(tmp_path))
     tasks = {s["task"] for s in load_dataset(test_split).samples}
@@ -67,7 +77,10 @@ def test_task_classes_read_the_all_tasks_export(test_split, tmp_path, monkeypatc
 def test_failed_requests_are_errors_not_wrong_answers(test_split, tmp_path, monkeypatch):
     """VLMEvalKit writes its failure message as the prediction when the API never answered: such rows count
     in `errors` and stay out of the rates, as failed requests do in `mgsd eval`."""
-    assert mgsd("data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_All.tsv")).returncode == 0
+    assert (
+        mgsd("data", "export", "vlmeval", "--data", str(test_split), "--out", str(tmp_path / "MGSD_All.tsv")).returncode
+        == 0
+    )
     monkeypatch.setenv("MGSD_VLMEVAL_DIR", str(tmp_path))
     bench = MGSDBenchmark("MGSD_All")
     rows = bench.rows()

@@ -24,22 +24,41 @@ from task_envs.dataset.generate import build_dataset, default_spec
 ROOT = Path(__file__).resolve().parents[2]
 PER_LEVEL, SPLIT, SEED = 2, "test", 3
 # What would make pip skip or pin dependencies, or let the fresh venv see this checkout.
-_DROP_ENV = ("PIP_CONSTRAINT", "PIP_NO_DEPS", "PIP_REQUIREMENT", "PIP_TARGET", "PIP_PREFIX", "PIP_USER",
-             "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+_DROP_ENV = (
+    "PIP_CONSTRAINT",
+    "PIP_NO_DEPS",
+    "PIP_REQUIREMENT",
+    "PIP_TARGET",
+    "PIP_PREFIX",
+    "PIP_USER",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "PYTHONHOME",
+)
 
 
 def run(cmd: list, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV}
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     if check and proc.returncode:
-        pytest.fail(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        pytest.fail(
+            f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
 def copy_source(dest: Path) -> Path:
     """The files a user's checkout has (tracked and new, not ignored), so that the build leaves this tree alone."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         if (ROOT / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -70,8 +89,25 @@ def plain(work) -> Path:
 @pytest.fixture(scope="module")
 def generated(plain, work) -> Path:
     out = work / "generated"
-    run([plain / "mgsd", "data", "generate", "--per-level", PER_LEVEL, "--split", SPLIT, "--seed", SEED,
-         "--out", out, "--workers", 2, "--quiet"], cwd=work)
+    run(
+        [
+            plain / "mgsd",
+            "data",
+            "generate",
+            "--per-level",
+            PER_LEVEL,
+            "--split",
+            SPLIT,
+            "--seed",
+            SEED,
+            "--out",
+            out,
+            "--workers",
+            2,
+            "--quiet",
+        ],
+        cwd=work,
+    )
     return out
 
 
@@ -113,12 +149,29 @@ def test_fresh_install_builds_the_same_dataset_as_the_pinned_environment(generat
 
 
 def test_plain_install_names_the_extra_it_lacks(plain, generated, work):
-    proc = run([plain / "mgsd", "data", "export", "verl", "--data", generated, "--out", work / "x.parquet"],
-               cwd=work, check=False)
+    proc = run(
+        [plain / "mgsd", "data", "export", "verl", "--data", generated, "--out", work / "x.parquet"],
+        cwd=work,
+        check=False,
+    )
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
-        "mgsd: error: mgsd data export verl writes parquet and needs pyarrow: pip install 'mgsd[parquet]'"]
-    proc = run([plain / "mgsd", "eval", "planning", "--data", generated, "--out", work / "r",
-                "--base-url", "http://127.0.0.1:9/v1"], cwd=work, check=False)
+        "mgsd: error: mgsd data export verl writes parquet and needs pyarrow: pip install 'mgsd[parquet]'"
+    ]
+    proc = run(
+        [
+            plain / "mgsd",
+            "eval",
+            "planning",
+            "--data",
+            generated,
+            "--out",
+            work / "r",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+        ],
+        cwd=work,
+        check=False,
+    )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
@@ -129,8 +182,23 @@ def test_eval_extra_gives_a_working_eval_and_report(extras, generated, work):
         assert run([extras / "mgsd", command, "--help"], cwd=work).stdout.startswith(f"usage: mgsd {command}")
     server = MockServer().start_in_thread()
     try:
-        run([extras / "mgsd", "eval", "planning", "--data", generated, "--out", work / "run", "--base-url",
-             server.base_url, "--limit", 1, "--quiet"], cwd=work)
+        run(
+            [
+                extras / "mgsd",
+                "eval",
+                "planning",
+                "--data",
+                generated,
+                "--out",
+                work / "run",
+                "--base-url",
+                server.base_url,
+                "--limit",
+                1,
+                "--quiet",
+            ],
+            cwd=work,
+        )
     finally:
         server.stop()
     summary = json.loads((work / "run" / "summary.json").read_text())

@@ -51,9 +51,22 @@ def unrelated_ray_cluster():
     # `ray start` overwrites the file naming the machine's newest cluster: put back what another job had there
     current = Path("/tmp/ray/ray_current_cluster")
     previous = current.read_text() if current.is_file() else None
-    subprocess.run([str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}", "--num-cpus=1",
-                    "--num-gpus=0", "--include-dashboard=false", "--disable-usage-stats"],
-                   check=True, capture_output=True, env={**env, "RAY_AUTH_MODE": "disabled"}, timeout=180)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ray"),
+            "start",
+            "--head",
+            f"--port={port}",
+            "--num-cpus=1",
+            "--num-gpus=0",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+        ],
+        check=True,
+        capture_output=True,
+        env={**env, "RAY_AUTH_MODE": "disabled"},
+        timeout=180,
+    )
     session = os.path.realpath("/tmp/ray/session_latest")
     try:
         yield f"127.0.0.1:{port}"

@@ -16,9 +16,18 @@ import psutil
 
 RAY = Path(sys.executable).parent / "ray"
 # What train_opcd.sh exports for its workers on a CPU (its worker_vars).
-WORKER_VARS = ("VERL_USE_EXTERNAL_MODULES", "HF_HUB_OFFLINE", "TOKENIZERS_PARALLELISM", "WANDB_MODE",
-               "VERL_FILE_LOGGER_PATH", "SWANLAB_MODE", "SWANLAB_LOG_DIR", "VERL_PLATFORM", "OMP_NUM_THREADS",
-               "VLLM_CPU_KVCACHE_SPACE")
+WORKER_VARS = (
+    "VERL_USE_EXTERNAL_MODULES",
+    "HF_HUB_OFFLINE",
+    "TOKENIZERS_PARALLELISM",
+    "WANDB_MODE",
+    "VERL_FILE_LOGGER_PATH",
+    "SWANLAB_MODE",
+    "SWANLAB_LOG_DIR",
+    "VERL_PLATFORM",
+    "OMP_NUM_THREADS",
+    "VLLM_CPU_KVCACHE_SPACE",
+)
 
 
 def bare_env(home: Path) -> dict:

@@ -15,15 +15,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(script: str, env: dict, *args, timeout: int = 600) -> subprocess.CompletedProcess:
     full = {**os.environ, "MGSD_OPCD_PYTHON": sys.executable, "MGSD_EVAL_PYTHON": sys.executable, **env}
-    return subprocess.run(["bash", str(ROOT / "EasyR1" / script), *args], capture_output=True, text=True,
-                          env=full, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        ["bash", str(ROOT / "EasyR1" / script), *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     out = tmp_path_factory.mktemp("prep")
-    proc = run("prepare_opcd_data.sh", {"OUT_DIR": str(out), "PER_LEVEL": "2", "VAL_PER_LEVEL": "1",
-                                        "LEVELS": "3;minibehaviour=4", "TASK_WEIGHTS": "minibehaviour=2"})
+    proc = run(
+        "prepare_opcd_data.sh",
+        {
+            "OUT_DIR": str(out),
+            "PER_LEVEL": "2",
+            "VAL_PER_LEVEL": "1",
+            "LEVELS": "3;minibehaviour=4",
+            "TASK_WEIGHTS": "minibehaviour=2",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return out
 
@@ -39,11 +53,19 @@ def test_prepare_writes_both_parquet_files(prepared):
 
 def test_upstream_data_size_is_selectable(prepared, tmp_path):
     """DATA_SIZE=upstream: 750 train cases per task and level (generated, and the export's cap)."""
-    env = {"OUT_DIR": str(tmp_path), "TRAIN_DIRS": str(prepared / "raw" / "train"),
-           "VAL_DIRS": str(prepared / "raw" / "val"), "DATA_SIZE": "upstream"}
+    env = {
+        "OUT_DIR": str(tmp_path),
+        "TRAIN_DIRS": str(prepared / "raw" / "train"),
+        "VAL_DIRS": str(prepared / "raw" / "val"),
+        "DATA_SIZE": "upstream",
+    }
     proc = run("prepare_opcd_data.sh", env)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "DATA_SIZE=upstream" in proc.stderr and "PER_LEVEL=750 " in proc.stderr and "TRAIN_PER_LEVEL_CAP=750 " in proc.stderr
+    assert (
+        "DATA_SIZE=upstream" in proc.stderr
+        and "PER_LEVEL=750 " in proc.stderr
+        and "TRAIN_PER_LEVEL_CAP=750 " in proc.stderr
+    )
     bad = run("prepare_opcd_data.sh", {**env, "DATA_SIZE": "paper"})
     assert bad.returncode == 2 and bad.stderr.strip() == "error: DATA_SIZE must be recipe or upstream, got 'paper'"
 
@@ -51,11 +73,21 @@ def test_upstream_data_size_is_selectable(prepared, tmp_path):
 def test_single_process_training_and_merge(prepared, tiny_model, tmp_path):
     out = tmp_path / "opcd"
     # A card just too small for the run as configured: the memory plan's lean settings reach the trainer.
-    proc = run("train_opcd.sh", {"TRAINER": "single", "MODEL_PATH": str(tiny_model), "TEACHER_MODEL_PATH": str(tiny_model),
-                                 "DATA_DIR": str(prepared), "OUTPUT_DIR": str(out), "SWANLAB_MODE": "offline",
-                                 "SWANLAB_RUN_NAME": "ci_single", "GPU_MEMORY_GB": "0.73",
-                                 "OPCD_OVERRIDES": "max_steps=2 batch_size=3 micro_batch_size=3 max_response_length=8 "
-                                                   "val_batch_size=3 save_freq=2 val_freq=2"})
+    proc = run(
+        "train_opcd.sh",
+        {
+            "TRAINER": "single",
+            "MODEL_PATH": str(tiny_model),
+            "TEACHER_MODEL_PATH": str(tiny_model),
+            "DATA_DIR": str(prepared),
+            "OUTPUT_DIR": str(out),
+            "SWANLAB_MODE": "offline",
+            "SWANLAB_RUN_NAME": "ci_single",
+            "GPU_MEMORY_GB": "0.73",
+            "OPCD_OVERRIDES": "max_steps=2 batch_size=3 micro_batch_size=3 max_response_length=8 "
+            "val_batch_size=3 save_freq=2 val_freq=2",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["last_global_step"] == 2 and result["best_global_step"] == 2
@@ -65,7 +97,9 @@ def test_single_process_training_and_merge(prepared, tiny_model, tmp_path):
     assert ran["gradient_checkpointing"] and ran["logprob_chunk"] == 256 and ran["micro_batch_size"] == 3  # the user's
     assert any((out / "swanlog").rglob("*")), "swanlab (SWANLAB_MODE=offline) wrote no local run"
     export = tmp_path / "hf"
-    proc = run("merge_checkpoint.sh", {"EXPORT_DIR": str(export), "MODEL_PATH": str(tiny_model)}, str(out / "global_step_2"))
+    proc = run(
+        "merge_checkpoint.sh", {"EXPORT_DIR": str(export), "MODEL_PATH": str(tiny_model)}, str(out / "global_step_2")
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "loads and generates" in proc.stderr
     assert (export / "model.safetensors").is_file() and not (export / "trainer_state.pt").exists()
@@ -96,13 +130,24 @@ def test_merge_of_a_verl_fsdp_checkpoint(tiny_model, tmp_path):
     assert (export / "preprocessor_config.json").is_file()
     merged = AutoModelForImageTextToText.from_pretrained(export)
     name, param = next(iter(model.named_parameters()))
-    assert torch.equal(dict(merged.named_parameters())[name].float(), param.detach().to(torch.bfloat16).float())  # verl saves bf16
+    assert torch.equal(
+        dict(merged.named_parameters())[name].float(), param.detach().to(torch.bfloat16).float()
+    )  # verl saves bf16
 
 
 def test_verl_dry_run_is_validated_by_verl():
-    proc = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "MODEL_SIZE": "8b", "DRY_RUN": "1",
-                                 "LOGGER": "swanlab", "OPCD_OVERRIDES": "trainer.total_epochs=1",
-                                 "CHECKPOINT_CONTENTS": "model"})
+    proc = run(
+        "train_opcd.sh",
+        {
+            "TRAINER": "verl",
+            "DEVICE": "cuda",
+            "MODEL_SIZE": "8b",
+            "DRY_RUN": "1",
+            "LOGGER": "swanlab",
+            "OPCD_OVERRIDES": "trainer.total_epochs=1",
+            "CHECKPOINT_CONTENTS": "model",
+        },
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     from omegaconf import OmegaConf
 
@@ -115,17 +160,23 @@ def test_verl_dry_run_is_validated_by_verl():
     rollout, model = cfg.actor_rollout_ref.rollout, cfg.actor_rollout_ref.model
     assert rollout.name == "vllm" and rollout.max_model_len == 7168 and cfg.trainer.device == "cuda"
     assert model.override_config.attn_implementation == "sdpa" and model.use_remove_padding
-    assert cfg.actor_rollout_ref.actor.strategy == "fsdp2" and cfg.actor_rollout_ref.actor.fsdp_config.strategy == "fsdp2"
+    assert (
+        cfg.actor_rollout_ref.actor.strategy == "fsdp2" and cfg.actor_rollout_ref.actor.fsdp_config.strategy == "fsdp2"
+    )
     assert cfg.trainer.v1.trainer_mode == "mgsd_opcd" and cfg.trainer.max_actor_ckpt_to_keep is None
     assert list(cfg.actor_rollout_ref.actor.checkpoint.save_contents) == ["model"]  # CHECKPOINT_CONTENTS
     # the teacher's prompt_logprobs are computed over at most 4096 scheduled tokens at a time
     assert cfg.distillation.teacher_models.teacher_model.inference.max_num_batched_tokens == 4096
     assert cfg.ray_kwargs.ray_init.runtime_env.env_vars.VERL_USE_EXTERNAL_MODULES == "mgsd_opcd.verl_plugin"
     assert cfg.ray_kwargs.ray_init.address == "local"  # one node: a private Ray instance, never another job's
-    for overrides, words in (("actor_rollout_ref.rollout.temperature=0.7", "rollout.temperature=0.7: OPCD samples at 1.0"),
-                             ("actor_rollout_ref.actor.ppo_mini_batch_size=16", "ppo_mini_batch_size=16 with "
-                              "data.train_batch_size=32: the k1 advantage is on-policy only"),
-                             ("actor_rollout_ref.actor.ppo_epochs=2", "ppo_epochs=2")):
+    for overrides, words in (
+        ("actor_rollout_ref.rollout.temperature=0.7", "rollout.temperature=0.7: OPCD samples at 1.0"),
+        (
+            "actor_rollout_ref.actor.ppo_mini_batch_size=16",
+            "ppo_mini_batch_size=16 with data.train_batch_size=32: the k1 advantage is on-policy only",
+        ),
+        ("actor_rollout_ref.actor.ppo_epochs=2", "ppo_epochs=2"),
+    ):
         off = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "OPCD_OVERRIDES": overrides})
         assert off.returncode == 2 and words in off.stderr.strip().splitlines()[-1], off.stderr[-500:]
     # upstream's precision with one setting: bf16 weights and optimizer states (verl), no fp32 master (single)
@@ -137,35 +188,68 @@ def test_verl_dry_run_is_validated_by_verl():
     assert run("train_opcd.sh", {"TRAINER": "single", "DRY_RUN": "1", "PRECISION": "fp16"}).returncode == 2
     bad = run("train_opcd.sh", {"TRAINER": "verl", "DEVICE": "cuda", "DRY_RUN": "1", "TRAINER_GPUS": "6"})
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1] == ("mgsd_opcd: invalid verl config: ValueError: the train batch (32 prompts "
-                                                   "x 1 responses) must divide by TRAINER_GPUS x NNODES = 6 x 1: change "
-                                                   "TRAINER_GPUS, NNODES or data.train_batch_size")
+    assert bad.stderr.strip().splitlines()[-1] == (
+        "mgsd_opcd: invalid verl config: ValueError: the train batch (32 prompts "
+        "x 1 responses) must divide by TRAINER_GPUS x NNODES = 6 x 1: change "
+        "TRAINER_GPUS, NNODES or data.train_batch_size"
+    )
 
 
 def test_missing_logger_fails_before_training(tmp_path):
     fake = tmp_path / "python"  # an interpreter that has none of the loggers
-    fake.write_text(f"#!/bin/sh\ncase \"$*\" in *'import swanlab'*) exit 1 ;; esac\nexec {sys.executable} \"$@\"\n")
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *\'import swanlab\'*) exit 1 ;; esac\nexec {sys.executable} "$@"\n')
     fake.chmod(0o755)
-    proc = subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "MGSD_OPCD_PYTHON": str(fake), "TRAINER": "single", "LOGGER": "swanlab",
-                               "MODEL_PATH": str(tmp_path), "TEACHER_MODEL_PATH": str(tmp_path), "DRY_RUN": "0"},
-                          timeout=120)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "EasyR1" / "train_opcd.sh")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "MGSD_OPCD_PYTHON": str(fake),
+            "TRAINER": "single",
+            "LOGGER": "swanlab",
+            "MODEL_PATH": str(tmp_path),
+            "TEACHER_MODEL_PATH": str(tmp_path),
+            "DRY_RUN": "0",
+        },
+        timeout=120,
+    )
     assert proc.returncode == 2
     # the model check comes first when the folder is not a model; with the logger check alone:
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "train.parquet").write_text("")
-    proc = subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "MGSD_OPCD_PYTHON": str(fake), "TRAINER": "single", "LOGGER": "swanlab",
-                               "MODEL_PATH": str(tmp_path), "TEACHER_MODEL_PATH": str(tmp_path),
-                               "DATA_DIR": str(tmp_path / "data")}, timeout=120)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "EasyR1" / "train_opcd.sh")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "MGSD_OPCD_PYTHON": str(fake),
+            "TRAINER": "single",
+            "LOGGER": "swanlab",
+            "MODEL_PATH": str(tmp_path),
+            "TEACHER_MODEL_PATH": str(tmp_path),
+            "DATA_DIR": str(tmp_path / "data"),
+        },
+        timeout=120,
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == f"error: LOGGER=swanlab but the swanlab package is not installed in {fake} (pip install swanlab)"
+    assert (
+        proc.stderr.strip().splitlines()[-1]
+        == f"error: LOGGER=swanlab but the swanlab package is not installed in {fake} (pip install swanlab)"
+    )
 
 
 def test_missing_paths_fail_early(tmp_path):
     proc = run("train_opcd.sh", {"TRAINER": "single", "MODEL_PATH": str(tmp_path / "nope")})
-    assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1] == f"error: {tmp_path / 'nope'} is not a Hugging Face model folder (no config.json)"
+    assert (
+        proc.returncode == 2
+        and proc.stderr.strip().splitlines()[-1]
+        == f"error: {tmp_path / 'nope'} is not a Hugging Face model folder (no config.json)"
+    )
     proc = run("merge_checkpoint.sh", {}, str(tmp_path))
     assert proc.returncode == 2 and "neither a verl FSDP checkpoint" in proc.stderr
 
@@ -179,8 +263,10 @@ def test_gpu_driver_too_old_for_cuda_13_is_refused_with_one_line(tmp_path, drive
     assert torch.version.cuda.startswith("13.")  # this environment is the lock's
     smi = tmp_path / "bin" / "nvidia-smi"
     smi.parent.mkdir()
-    smi.write_text(f"#!/bin/sh\ncase \"$*\" in *-L*) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)' ;;\n"
-                   f"  *driver_version*) echo '{driver}' ;; esac\n")
+    smi.write_text(
+        f"#!/bin/sh\ncase \"$*\" in *-L*) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)' ;;\n"
+        f"  *driver_version*) echo '{driver}' ;; esac\n"
+    )
     smi.chmod(0o755)
     proc = run("train_opcd.sh", {"PATH": f"{smi.parent}:{os.environ['PATH']}", "TRAINER": "verl", "DRY_RUN": "1"})
     if ok:

@@ -48,8 +48,10 @@ def sft_text_teacher(base: Path, rows, out: Path, steps: int = 80, lr: float = 3
     for _ in range(steps):
         batch = pick.sample(rows, 8)
         prompts = [teacher_prompt_ids(tok, teacher_messages_for(r.extra_info, True)) for r in batch]
-        targets = [tok.encode(f"<answer>{r.extra_info['reference_plan']}</answer>", add_special_tokens=False) + end
-                   for r in batch]
+        targets = [
+            tok.encode(f"<answer>{r.extra_info['reference_plan']}</answer>", add_special_tokens=False) + end
+            for r in batch
+        ]
         ids, pmask = left_pad(prompts, tok.pad_token_id, cpu)
         resp, rmask = pad_responses(targets, tok.pad_token_id, cpu)
         loss = -(response_logprobs(model, ids, pmask, resp, rmask) * rmask).sum() / rmask.sum()
@@ -62,9 +64,27 @@ def sft_text_teacher(base: Path, rows, out: Path, steps: int = 80, lr: float = 3
 
 
 def measure(student: Path, teacher: Path, val: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "mgsd_opcd.probe", "--student", str(student), "--teacher",
-                           str(teacher), "--data", str(val), "--samples", "2", "--max-new-tokens", str(RESPONSE)],
-                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mgsd_opcd.probe",
+            "--student",
+            str(student),
+            "--teacher",
+            str(teacher),
+            "--data",
+            str(val),
+            "--samples",
+            "2",
+            "--max-new-tokens",
+            str(RESPONSE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -88,8 +108,14 @@ def gap(tmp_path_factory, tiny_model):
 
 def run_launcher(env: dict, timeout: int = 1200) -> subprocess.CompletedProcess:
     full = {**os.environ, "MGSD_OPCD_PYTHON": sys.executable, **env}
-    return subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True,
-                          env=full, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        ["bash", str(ROOT / "EasyR1" / "train_opcd.sh")],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 def assert_learned(before: dict, after: dict) -> None:
@@ -101,12 +127,18 @@ def assert_learned(before: dict, after: dict) -> None:
 
 def test_single_process_opcd_learns(gap, tmp_path):
     out = tmp_path / "single"
-    proc = run_launcher({
-        "TRAINER": "single", "MODEL_PATH": str(gap["teacher"]), "TEACHER_MODEL_PATH": str(gap["teacher"]),
-        "DATA_DIR": str(gap["data"]), "OUTPUT_DIR": str(out),
-        # bf16 compute at a learning rate where only an fp32 master copy keeps the updates
-        "OPCD_OVERRIDES": f"max_steps={SP_STEPS} batch_size={BATCH} micro_batch_size={BATCH} "
-                          f"max_response_length={RESPONSE} lr={SP_LR} dtype=bfloat16 master_dtype=float32 save_freq=0 seed=1"})
+    proc = run_launcher(
+        {
+            "TRAINER": "single",
+            "MODEL_PATH": str(gap["teacher"]),
+            "TEACHER_MODEL_PATH": str(gap["teacher"]),
+            "DATA_DIR": str(gap["data"]),
+            "OUTPUT_DIR": str(out),
+            # bf16 compute at a learning rate where only an fp32 master copy keeps the updates
+            "OPCD_OVERRIDES": f"max_steps={SP_STEPS} batch_size={BATCH} micro_batch_size={BATCH} "
+            f"max_response_length={RESPONSE} lr={SP_LR} dtype=bfloat16 master_dtype=float32 save_freq=0 seed=1",
+        }
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert_learned(gap["before"], measure(out / f"global_step_{SP_STEPS}", gap["teacher"], gap["val"]))
 
@@ -130,20 +162,37 @@ def test_verl_learns_on_two_ray_nodes_validates_checkpoints_and_merges(gap, tmp_
     from raynodes import watch_workers
 
     out = tmp_path / "verl"
-    env = {**two_node_cluster["env"], "RAY_ADDRESS": two_node_cluster["address"], "NNODES": "2", "TRAINER_GPUS": "1",
-           "TEACHER_GPUS": "1", "MGSD_OPCD_PYTHON": sys.executable,
-           "TRAINER": "verl", "MODEL_SIZE": "tiny", "MODEL_PATH": str(gap["teacher"]),
-           "TEACHER_MODEL_PATH": str(gap["teacher"]), "DATA_DIR": str(gap["data"]), "VAL_DIR": str(gap["val"].parent),
-           "OUTPUT_DIR": str(out), "SWANLAB_PROJECT": "mgsd_ci",  # swanlab on, offline without a key
-           "OPCD_OVERRIDES": f"distillation.nnodes=1 trainer.total_training_steps={STEPS} data.train_batch_size={BATCH} "
-                             f"actor_rollout_ref.actor.ppo_mini_batch_size={BATCH} data.max_response_length={RESPONSE} "
-                             f"actor_rollout_ref.rollout.max_model_len={1024 + RESPONSE} "
-                             f"actor_rollout_ref.actor.optim.lr=3e-5 trainer.save_freq={STEPS} trainer.test_freq={STEPS} "
-                             "trainer.total_epochs=2"}
+    env = {
+        **two_node_cluster["env"],
+        "RAY_ADDRESS": two_node_cluster["address"],
+        "NNODES": "2",
+        "TRAINER_GPUS": "1",
+        "TEACHER_GPUS": "1",
+        "MGSD_OPCD_PYTHON": sys.executable,
+        "TRAINER": "verl",
+        "MODEL_SIZE": "tiny",
+        "MODEL_PATH": str(gap["teacher"]),
+        "TEACHER_MODEL_PATH": str(gap["teacher"]),
+        "DATA_DIR": str(gap["data"]),
+        "VAL_DIR": str(gap["val"].parent),
+        "OUTPUT_DIR": str(out),
+        "SWANLAB_PROJECT": "mgsd_ci",  # swanlab on, offline without a key
+        "OPCD_OVERRIDES": f"distillation.nnodes=1 trainer.total_training_steps={STEPS} data.train_batch_size={BATCH} "
+        f"actor_rollout_ref.actor.ppo_mini_batch_size={BATCH} data.max_response_length={RESPONSE} "
+        f"actor_rollout_ref.rollout.max_model_len={1024 + RESPONSE} "
+        f"actor_rollout_ref.actor.optim.lr=3e-5 trainer.save_freq={STEPS} trainer.test_freq={STEPS} "
+        "trainer.total_epochs=2",
+    }
     shm_before = set(os.listdir("/dev/shm"))
     with watch_workers(two_node_cluster["temp_dir"]) as seen:
-        proc = subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True,
-                              env=env, cwd=tmp_path, timeout=1200)
+        proc = subprocess.run(
+            ["bash", str(ROOT / "EasyR1" / "train_opcd.sh")],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=1200,
+        )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     assert "TRAINER=verl" in proc.stderr and "DEVICE=cpu" in proc.stderr  # detected: no GPU here
@@ -151,11 +200,21 @@ def test_verl_learns_on_two_ray_nodes_validates_checkpoints_and_merges(gap, tmp_
     # vLLM's ring buffers of the servers Ray killed are removed by the launcher
     assert not {f for f in set(os.listdir("/dev/shm")) - shm_before if f.startswith("psm_")}
 
-    expected = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "WANDB_MODE": "offline",
-                "VERL_FILE_LOGGER_PATH": str(out / "metrics.jsonl"), "SWANLAB_MODE": "offline",
-                "SWANLAB_LOG_DIR": str(out / "swanlog"), "VERL_PLATFORM": "cpu", "VLLM_CPU_KVCACHE_SPACE": "1"}
-    workers = {pid: w for pid, w in seen.items() if w[0] in ("ray::WorkerDict", "ray::TaskRunnerV1",
-                                                            "ray::vLLMHttpServer", "ray::RewardLoopWorker")}
+    expected = {
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "WANDB_MODE": "offline",
+        "VERL_FILE_LOGGER_PATH": str(out / "metrics.jsonl"),
+        "SWANLAB_MODE": "offline",
+        "SWANLAB_LOG_DIR": str(out / "swanlog"),
+        "VERL_PLATFORM": "cpu",
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+    }
+    workers = {
+        pid: w
+        for pid, w in seen.items()
+        if w[0] in ("ray::WorkerDict", "ray::TaskRunnerV1", "ray::vLLMHttpServer", "ray::RewardLoopWorker")
+    }
     assert {w[0] for w in workers.values()} >= {"ray::WorkerDict", "ray::TaskRunnerV1", "ray::vLLMHttpServer"}, seen
     assert len({raylet for _, raylet, _ in workers.values()}) == 2, "verl's workers did not span both nodes"
     for name, raylet, got in workers.values():
@@ -170,8 +229,13 @@ def test_verl_learns_on_two_ray_nodes_validates_checkpoints_and_merges(gap, tmp_
         row = json.loads(line)
         by_step.setdefault(row["step"], {}).update(row["data"])
     assert sorted(by_step) == list(range(STEPS + 1))
-    assert {"val/reward_score", "val/by_task/frozenlake_success", "val/by_task/maze_success",
-            "val/by_task/minibehaviour_success", "val/by_task_level/maze_level_3_success"} <= set(by_step[STEPS])
+    assert {
+        "val/reward_score",
+        "val/by_task/frozenlake_success",
+        "val/by_task/maze_success",
+        "val/by_task/minibehaviour_success",
+        "val/by_task_level/maze_level_3_success",
+    } <= set(by_step[STEPS])
     assert "val/reward_score" in by_step[0]
     for step in range(1, STEPS + 1):
         metrics = by_step[step]
@@ -182,14 +246,21 @@ def test_verl_learns_on_two_ray_nodes_validates_checkpoints_and_merges(gap, tmp_
         assert metrics["training/rollout_probs_diff_mean"] < 0.01
         assert metrics["training/rollout_actor_probs_pearson_corr"] >= 0.99, (step, metrics)
     tracker = json.loads((out / "checkpoint_tracker.json").read_text())
-    assert tracker["best_global_step"] == STEPS and (out / f"global_step_{STEPS}" / "actor" / "fsdp_config.json").is_file()
+    assert (
+        tracker["best_global_step"] == STEPS and (out / f"global_step_{STEPS}" / "actor" / "fsdp_config.json").is_file()
+    )
     assert (out / "latest_checkpointed_iteration.txt").read_text().strip() == str(STEPS)
     assert "SWANLAB_MODE=offline" in proc.stderr and any((out / "swanlog").rglob("*")), "swanlab wrote no offline run"
     assert any((out / "hydra").rglob("*.log"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "verl"]  # nothing left in the cwd
-    merged = subprocess.run(["bash", str(ROOT / "EasyR1" / "merge_checkpoint.sh"), str(out / f"global_step_{STEPS}")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600,
-                            env={**os.environ, "MGSD_OPCD_PYTHON": sys.executable})
+    merged = subprocess.run(
+        ["bash", str(ROOT / "EasyR1" / "merge_checkpoint.sh"), str(out / f"global_step_{STEPS}")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env={**os.environ, "MGSD_OPCD_PYTHON": sys.executable},
+    )
     assert merged.returncode == 0, merged.stderr[-3000:]
     assert "loads and generates" in merged.stderr
     assert_learned(gap["before"], measure(out / f"global_step_{STEPS}" / "huggingface", gap["teacher"], gap["val"]))

@@ -33,14 +33,22 @@ def _tiny_config(tiny_model) -> dict:
 @pytest.mark.parametrize("size", ["4b", "8b"])
 def test_parameter_count_of_the_public_shapes_is_transformers_own(size):
     config = json.loads(json.dumps(mp.BUILTIN_CONFIGS[size]))
-    config["text_config"]["rope_parameters"] = {"rope_type": "default", "rope_theta": 5e6, "mrope_interleaved": True,
-                                                "mrope_section": [24, 20, 20]}
+    config["text_config"]["rope_parameters"] = {
+        "rope_type": "default",
+        "rope_theta": 5e6,
+        "mrope_interleaved": True,
+        "mrope_section": [24, 20, 20],
+    }
     assert mp.shape_from_config(config).params == _meta_params(config)
     assert 4.3e9 < mp.shape_from_config(mp.BUILTIN_CONFIGS["4b"]).params < 4.5e9
 
 
 def test_parameter_count_of_other_shapes(tiny_model):
-    for change in ({}, {"tie_word_embeddings": False}, {"text_config": {"num_key_value_heads": 4, "num_hidden_layers": 3}}):
+    for change in (
+        {},
+        {"tie_word_embeddings": False},
+        {"text_config": {"num_key_value_heads": 4, "num_hidden_layers": 3}},
+    ):
         config = _tiny_config(tiny_model)
         config.update({k: v for k, v in change.items() if k != "text_config"})
         config["text_config"].update(change.get("text_config", {}))
@@ -89,8 +97,13 @@ def _sized_model(tiny_model, out: Path, hidden: int, layers: int) -> Path:
 
     shutil.copytree(tiny_model, out)
     config = _tiny_config(tiny_model)
-    config["text_config"].update(hidden_size=hidden, intermediate_size=3 * hidden, num_hidden_layers=layers,
-                                 num_attention_heads=hidden // 32, num_key_value_heads=max(1, hidden // 128))
+    config["text_config"].update(
+        hidden_size=hidden,
+        intermediate_size=3 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden // 32,
+        num_key_value_heads=max(1, hidden // 128),
+    )
     config["vision_config"]["out_hidden_size"] = hidden
     for f in out.glob("*.safetensors"):
         f.unlink()
@@ -122,8 +135,13 @@ print(json.dumps({"peak": status("VmHWM:")}))
 
 def _step_peak(sets: dict) -> int:
     args = [f"{k}={v}" for k, v in sets.items()]
-    proc = subprocess.run([sys.executable, "-c", STEP_PEAK, str(ROOT / "EasyR1/configs/opcd_single_process.yaml"), *args],
-                          capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "2", "MALLOC_MMAP_THRESHOLD_": "131072"})
+    proc = subprocess.run(
+        [sys.executable, "-c", STEP_PEAK, str(ROOT / "EasyR1/configs/opcd_single_process.yaml"), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "OMP_NUM_THREADS": "2", "MALLOC_MMAP_THRESHOLD_": "131072"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])["peak"]
 
@@ -137,29 +155,54 @@ def test_estimate_bounds_measured_peak_memory(opcd_data, tiny_model, tmp_path):
 
     processor = load_processor(str(tiny_model), 65536, 262144)
     longest = max(prompt_length(processor, row) for row in read_rows(opcd_data["train"]))
-    models = {(h, n): _sized_model(tiny_model, tmp_path / f"m{h}", h, n) if h != 64 else Path(tiny_model)
-              for h, n in SIZES}
-    modes = [({}, "full fine-tuning", SIZES),
-             ({"lora_rank": 16, "gradient_checkpointing": True, "logprob_chunk": 32}, "LoRA, checkpointing, chunks",
-              SIZES)]
+    models = {
+        (h, n): _sized_model(tiny_model, tmp_path / f"m{h}", h, n) if h != 64 else Path(tiny_model) for h, n in SIZES
+    }
+    modes = [
+        ({}, "full fine-tuning", SIZES),
+        ({"lora_rank": 16, "gradient_checkpointing": True, "logprob_chunk": 32}, "LoRA, checkpointing, chunks", SIZES),
+    ]
     table = []
     for settings, label, sizes in modes:
         rows = []
         for hidden, layers in sizes:
-            run = mp.SingleRun(batch_size=2, micro_batch_size=2, max_prompt_length=longest, max_response_length=64,
-                               compute_bytes=4, **settings)
+            run = mp.SingleRun(
+                batch_size=2,
+                micro_batch_size=2,
+                max_prompt_length=longest,
+                max_response_length=64,
+                compute_bytes=4,
+                **settings,
+            )
             shape = mp.read_shape(str(models[hidden, layers]), None)
             estimate = mp.single_parts(shape, shape, run)["peak"]
-            measured = _step_peak({"model_path": models[hidden, layers], "teacher_model_path": models[hidden, layers],
-                                   "train_file": opcd_data["train"], "val_file": "", "output_dir": tmp_path / "run",
-                                   "batch_size": 2, "micro_batch_size": 2, "max_response_length": 64,
-                                   "max_prompt_length": longest, "device": "cpu", "dtype": "float32", **settings})
+            measured = _step_peak(
+                {
+                    "model_path": models[hidden, layers],
+                    "teacher_model_path": models[hidden, layers],
+                    "train_file": opcd_data["train"],
+                    "val_file": "",
+                    "output_dir": tmp_path / "run",
+                    "batch_size": 2,
+                    "micro_batch_size": 2,
+                    "max_response_length": 64,
+                    "max_prompt_length": longest,
+                    "device": "cpu",
+                    "dtype": "float32",
+                    **settings,
+                }
+            )
             rows.append((hidden, layers, shape.params, estimate, measured))
         (_, _, _, base_est, base_meas) = rows[0]
         for hidden, layers, params, estimate, measured in rows[1:]:
             est, meas = estimate - base_est, measured - base_meas
-            table.append((f"{label:28s} {params / 1e6:6.1f}M params (hidden {hidden}, {layers} layers): estimated "
-                          f"+{est / 2**20:5.0f} MiB, measured +{meas / 2**20:5.0f} MiB", meas / est))
+            table.append(
+                (
+                    f"{label:28s} {params / 1e6:6.1f}M params (hidden {hidden}, {layers} layers): estimated "
+                    f"+{est / 2**20:5.0f} MiB, measured +{meas / 2**20:5.0f} MiB",
+                    meas / est,
+                )
+            )
     print("\n" + "\n".join(f"{line} ({ratio:.2f})" for line, ratio in table))
     for line, ratio in table:
         assert 0.7 <= ratio <= 1.1, line
@@ -169,8 +212,14 @@ def test_estimate_bounds_measured_peak_memory(opcd_data, tiny_model, tmp_path):
 def _launch(env: dict) -> subprocess.CompletedProcess:
     # No environment: MGSD_OPCD_PYTHON names one that does not exist, so anything past the plan would fail.
     full = {**os.environ, "MGSD_OPCD_PYTHON": "/nonexistent/python", "DRY_RUN": "1", **env}
-    return subprocess.run(["bash", str(ROOT / "EasyR1" / "train_opcd.sh")], capture_output=True, text=True,
-                          env=full, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        ["bash", str(ROOT / "EasyR1" / "train_opcd.sh")],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_dry_run_prints_the_estimate_without_an_environment_and_passes_the_plan_on(tmp_path):
@@ -186,14 +235,19 @@ def test_dry_run_prints_the_estimate_without_an_environment_and_passes_the_plan_
     assert f"student_adapter={adapter}" in sets and "gradient_checkpointing=true" in sets
     assert f"model_path={ROOT / 'models/Qwen3-VL-8B-Instruct'}" in sets  # the adapter's base = the teacher
     # the user's own setting wins over the plan's
-    proc = _launch({"TRAINER": "single", "MODEL_SIZE": "4b", "GPU_MEMORY_GB": "80", "OPCD_OVERRIDES": "logprob_chunk=64"})
+    proc = _launch(
+        {"TRAINER": "single", "MODEL_SIZE": "4b", "GPU_MEMORY_GB": "80", "OPCD_OVERRIDES": "logprob_chunk=64"}
+    )
     assert proc.returncode == 0 and "logprob_chunk=64" in proc.stderr and "logprob_chunk=256" not in proc.stderr
 
 
-@pytest.mark.parametrize("env", [
-    {"TRAINER": "single", "MODEL_SIZE": "8b", "GPU_MEMORY_GB": "24"},
-    {"TRAINER": "verl", "MODEL_SIZE": "4b", "GPU_MEMORY_GB": "80", "TRAINER_GPUS": "1", "TEACHER_GPUS": "1"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"TRAINER": "single", "MODEL_SIZE": "8b", "GPU_MEMORY_GB": "24"},
+        {"TRAINER": "verl", "MODEL_SIZE": "4b", "GPU_MEMORY_GB": "80", "TRAINER_GPUS": "1", "TEACHER_GPUS": "1"},
+    ],
+)
 def test_a_run_that_cannot_fit_is_refused_with_one_line(env):
     proc = _launch(env)
     assert proc.returncode == 2

@@ -18,9 +18,23 @@ CONFIG = ROOT / "EasyR1" / "configs" / "opcd_single_process.yaml"
 
 
 def _settings(opcd_data, tiny_model, out, **extra):
-    base = dict(model_path=tiny_model, teacher_model_path=tiny_model, train_file=opcd_data["train"],
-                val_file=opcd_data["val"], output_dir=out, batch_size=4, micro_batch_size=2, max_response_length=12,
-                val_limit=6, val_batch_size=6, lr=1e-3, save_freq=2, val_freq=2, max_steps=2, seed=3)
+    base = dict(
+        model_path=tiny_model,
+        teacher_model_path=tiny_model,
+        train_file=opcd_data["train"],
+        val_file=opcd_data["val"],
+        output_dir=out,
+        batch_size=4,
+        micro_batch_size=2,
+        max_response_length=12,
+        val_limit=6,
+        val_batch_size=6,
+        lr=1e-3,
+        save_freq=2,
+        val_freq=2,
+        max_steps=2,
+        seed=3,
+    )
     base.update(extra)
     return [f"{k}={v}" for k, v in base.items()]
 
@@ -56,7 +70,9 @@ def test_steps_change_the_model_log_finite_kl_and_reload(opcd_data, tiny_model, 
     assert result["last_global_step"] == 2 and result["best_global_step"] == 2
     ckpt = tmp_path / "run" / "global_step_2"
     # The checkpoint is a complete Hugging Face folder: it loads offline in a fresh process and generates.
-    proc = subprocess.run([sys.executable, "-m", "mgsd_sft.checkpoint", "verify", str(ckpt)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mgsd_sft.checkpoint", "verify", str(ckpt)], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "loads and generates" in proc.stderr
     from transformers import AutoModelForImageTextToText
 
@@ -67,13 +83,15 @@ def test_steps_change_the_model_log_finite_kl_and_reload(opcd_data, tiny_model, 
 
 def test_resume_continues_from_the_last_checkpoint(opcd_data, tiny_model, tmp_path):
     out = tmp_path / "run"
-    Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=2, save_freq=1, save_limit=1,
-                                          val_freq=0))).fit()
+    Trainer(
+        load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=2, save_freq=1, save_limit=1, val_freq=0))
+    ).fit()
     assert sorted(p.name for p in out.glob("global_step_*")) == ["global_step_2"]  # save_limit prunes
     with (out / "metrics.jsonl").open("a") as f:  # a step logged by a run killed before its checkpoint
         f.write(json.dumps({"step": 3, "actor/reverse_kl": 9.0}) + "\n")
-    trainer = Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=3, save_freq=1, save_limit=1,
-                                                    val_freq=0)))
+    trainer = Trainer(
+        load_config(CONFIG, _settings(opcd_data, tiny_model, out, max_steps=3, save_freq=1, save_limit=1, val_freq=0))
+    )
     assert trainer.step == 2
     trainer.fit()
     lines = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
@@ -94,8 +112,9 @@ def test_teacher_equal_to_student_gives_zero_advantage(opcd_data, tiny_model, tm
 
 
 def test_lora_trains_adapters_only_and_saves_a_merged_folder(opcd_data, tiny_model, tmp_path):
-    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", lora_rank=4, max_steps=1,
-                                        save_freq=1, val_file=""))
+    cfg = load_config(
+        CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", lora_rank=4, max_steps=1, save_freq=1, val_file="")
+    )
     trainer = Trainer(cfg)
     trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
@@ -124,8 +143,18 @@ def test_bad_settings_fail_with_one_line(opcd_data, tiny_model, tmp_path):
         load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path, temperature=0.7))
     with pytest.raises(ConfigError, match="teacher_model_path.*not a Hugging Face model folder"):
         load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path, teacher_model_path=tmp_path))
-    proc = subprocess.run([sys.executable, "-m", "mgsd_opcd.sp_train", "--config", str(CONFIG),
-                           *_settings(opcd_data, tiny_model, tmp_path, lr="fast")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mgsd_opcd.sp_train",
+            "--config",
+            str(CONFIG),
+            *_settings(opcd_data, tiny_model, tmp_path, lr="fast"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == "mgsd_opcd: error: setting 'lr': cannot read 'fast' as float"
 
@@ -146,8 +175,9 @@ def test_long_responses_never_hold_vision_placeholders(opcd_data, tiny_model, tm
 
 def test_bf16_full_fine_tuning_updates_fp32_master_weights_and_resumes_exactly(opcd_data, tiny_model, tmp_path):
     """At lr 1e-6 an update is far below a bf16 weight's resolution: only fp32 master weights take it."""
-    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", dtype="bfloat16", lr=1e-6,
-                                        val_file="", save_freq=2))
+    cfg = load_config(
+        CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", dtype="bfloat16", lr=1e-6, val_file="", save_freq=2)
+    )
     trainer = Trainer(cfg)
     before = _params(trainer.model)
     trainer.fit()
@@ -164,15 +194,31 @@ def test_bf16_full_fine_tuning_updates_fp32_master_weights_and_resumes_exactly(o
 def test_upstream_precision_keeps_bf16_weights_where_small_updates_round_away(opcd_data, tiny_model, tmp_path):
     """PRECISION=bf16 (dtype=bfloat16 master_dtype=compute), upstream's: the trainable weights and the AdamW
     states are bf16, and at lr 1e-6 most updates are lost (what the fp32 default exists for)."""
-    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", dtype="bfloat16", master_dtype="compute",
-                                        lr=1e-6, val_file="", save_freq=0, max_steps=2))
+    cfg = load_config(
+        CONFIG,
+        _settings(
+            opcd_data,
+            tiny_model,
+            tmp_path / "run",
+            dtype="bfloat16",
+            master_dtype="compute",
+            lr=1e-6,
+            val_file="",
+            save_freq=0,
+            max_steps=2,
+        ),
+    )
     trainer = Trainer(cfg)
     before = _params(trainer.model)
     trainer.fit()
     after = _params(trainer.model)
     assert all(p.dtype == torch.bfloat16 for p in after.values())
-    assert all(s.dtype == torch.bfloat16 for state in trainer.optimizer.state.values() for s in state.values()
-               if torch.is_tensor(s) and s.dim())
+    assert all(
+        s.dtype == torch.bfloat16
+        for state in trainer.optimizer.state.values()
+        for s in state.values()
+        if torch.is_tensor(s) and s.dim()
+    )
     changed = _changed_fraction(before, after)
     print(f"bf16 weights without a master copy, lr 1e-6, 2 steps: {changed:.2%} of trainable weights changed")
     assert changed < 0.5, f"{changed:.1%} of the bf16 weights changed at lr 1e-6"
@@ -196,24 +242,36 @@ def test_overlong_prompts_are_dropped_with_a_warning(opcd_data, tiny_model, tmp_
     kept = sum(n <= limit for n in lengths)
     assert 4 <= kept < len(rows)
     capsys.readouterr()
-    trainer = Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", val_file="",
-                                                    max_prompt_length=limit)))
+    trainer = Trainer(
+        load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", val_file="", max_prompt_length=limit))
+    )
     assert len(trainer.train_rows) == kept
-    assert [r.extra_info["id"] for r in trainer.train_rows] == [r.extra_info["id"] for r, n in zip(rows, lengths)
-                                                                if n <= limit]
+    assert [r.extra_info["id"] for r in trainer.train_rows] == [
+        r.extra_info["id"] for r, n in zip(rows, lengths) if n <= limit
+    ]
     warnings = [l for l in capsys.readouterr().err.splitlines() if "max_prompt_length" in l]
-    assert warnings == [f"mgsd_opcd: warning: {opcd_data['train']}: dropped {len(rows) - kept} of {len(rows)} rows "
-                        f"whose prompt is longer than max_prompt_length ({limit} tokens)"]
+    assert warnings == [
+        f"mgsd_opcd: warning: {opcd_data['train']}: dropped {len(rows) - kept} of {len(rows)} rows "
+        f"whose prompt is longer than max_prompt_length ({limit} tokens)"
+    ]
     with pytest.raises(ValueError, match="all .* prompts are longer than max_prompt_length"):
-        Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", val_file="",
-                                              max_prompt_length=min(lengths) - 1)))
+        Trainer(
+            load_config(
+                CONFIG,
+                _settings(opcd_data, tiny_model, tmp_path / "run", val_file="", max_prompt_length=min(lengths) - 1),
+            )
+        )
 
 
 def test_relative_paths_become_absolute(opcd_data, tiny_model, tmp_path, monkeypatch):
     """Other nodes or a changed working directory must find the same files."""
     monkeypatch.chdir(tmp_path)
-    rel = {"model_path": tiny_model, "teacher_model_path": tiny_model, "train_file": opcd_data["train"],
-           "val_file": opcd_data["val"]}
+    rel = {
+        "model_path": tiny_model,
+        "teacher_model_path": tiny_model,
+        "train_file": opcd_data["train"],
+        "val_file": opcd_data["val"],
+    }
     rel = {k: os.path.relpath(v, tmp_path) for k, v in rel.items()}
     cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, "run", **rel))
     monkeypatch.chdir(ROOT)
@@ -232,8 +290,14 @@ def test_warns_once_when_the_data_has_no_reference_plan(opcd_data, tiny_model, t
     Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "a", train_file=no_plan, val_file="")))
     warnings = [l for l in capsys.readouterr().err.splitlines() if "reference plan" in l]
     assert len(warnings) == 1 and warnings[0].startswith(f"mgsd_opcd: warning: {no_plan}: {n} of {n} rows")
-    Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "b", train_file=no_plan, val_file="",
-                                          teacher_reference_plan=False)))
+    Trainer(
+        load_config(
+            CONFIG,
+            _settings(
+                opcd_data, tiny_model, tmp_path / "b", train_file=no_plan, val_file="", teacher_reference_plan=False
+            ),
+        )
+    )
     Trainer(load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "c", val_file="")))
     assert "reference plan" not in capsys.readouterr().err
 
@@ -265,12 +329,26 @@ def test_student_adapter_trains_the_adapter_and_the_teacher_is_its_base(opcd_dat
 
     base = load_model(tiny_model, torch.float32, torch.device("cpu"))
     target = r".*language_model.*\.(q_proj|v_proj|up_proj)"
-    adapted = get_peft_model(load_model(tiny_model, torch.float32, torch.device("cpu")),
-                             LoraConfig(r=4, target_modules=target, init_lora_weights=False))
+    adapted = get_peft_model(
+        load_model(tiny_model, torch.float32, torch.device("cpu")),
+        LoraConfig(r=4, target_modules=target, init_lora_weights=False),
+    )
     adapted.save_pretrained(tmp_path / "adapter")
-    cfg = load_config(CONFIG, _settings(opcd_data, tiny_model, tmp_path / "run", student_adapter=tmp_path / "adapter",
-                                        max_steps=1, save_freq=1, val_file="", gradient_checkpointing="true",
-                                        rollout_batch_size=3, logprob_chunk=4))
+    cfg = load_config(
+        CONFIG,
+        _settings(
+            opcd_data,
+            tiny_model,
+            tmp_path / "run",
+            student_adapter=tmp_path / "adapter",
+            max_steps=1,
+            save_freq=1,
+            val_file="",
+            gradient_checkpointing="true",
+            rollout_batch_size=3,
+            logprob_chunk=4,
+        ),
+    )
     trainer = Trainer(cfg)
     assert cfg.shared_teacher and trainer.teacher is None
     trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]

@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 CPU_ENV = {"VERL_PLATFORM": "cpu", "VERL_USE_EXTERNAL_MODULES": "mgsd_opcd.verl_cpu,mgsd_opcd.verl_plugin"}
 
 
 def run_python(code: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **env}, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ, **env}, cwd=ROOT
+    )
 
 
 INSTALL_PROBE = """
@@ -52,18 +52,27 @@ def test_install_registers_everything_in_a_fresh_process(first):
     proc = run_python(INSTALL_PROBE.format(first=first), CPU_ENV)
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert got == {"device": "cpu", "tensor_device": "cpu", "mem": 0, "replica": "vLLMReplica",
-                   "adapter": "ServerAdapter", "pg_backend": "gloo", "engine_device": "cuda",
-                   "trainer": "OPCDTrainer"}
+    assert got == {
+        "device": "cpu",
+        "tensor_device": "cpu",
+        "mem": 0,
+        "replica": "vLLMReplica",
+        "adapter": "ServerAdapter",
+        "pg_backend": "gloo",
+        "engine_device": "cuda",
+        "trainer": "OPCDTrainer",
+    }
 
 
 def test_gpu_processes_keep_their_platform():
     """Without VERL_PLATFORM=cpu the backend registers but changes nothing a GPU run depends on."""
-    proc = run_python("import mgsd_opcd.verl_cpu, os\n"
-                      "from verl.utils.distributed import initialize_global_process_group_ray as f\n"
-                      "from verl.plugin.platform import PlatformRegistry\n"
-                      "print(f.__defaults__, os.environ.get('VERL_ENGINE_DEVICE'), 'cpu' in PlatformRegistry.registered_names())",
-                      {"VERL_PLATFORM": "", "VERL_USE_EXTERNAL_MODULES": ""})
+    proc = run_python(
+        "import mgsd_opcd.verl_cpu, os\n"
+        "from verl.utils.distributed import initialize_global_process_group_ray as f\n"
+        "from verl.plugin.platform import PlatformRegistry\n"
+        "print(f.__defaults__, os.environ.get('VERL_ENGINE_DEVICE'), 'cpu' in PlatformRegistry.registered_names())",
+        {"VERL_PLATFORM": "", "VERL_USE_EXTERNAL_MODULES": ""},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["(None,", "None)", "None", "True"]
 
@@ -72,8 +81,14 @@ def test_gpu_processes_keep_their_platform():
 def tiny_cfg(tiny_model):
     from mgsd_opcd.verl_config import compose_config
 
-    return compose_config("tiny", ["+device=cpu", f"actor_rollout_ref.model.path={tiny_model}",
-                                   f"distillation.teacher_models.teacher_model.model_path={tiny_model}"])
+    return compose_config(
+        "tiny",
+        [
+            "+device=cpu",
+            f"actor_rollout_ref.model.path={tiny_model}",
+            f"distillation.teacher_models.teacher_model.model_path={tiny_model}",
+        ],
+    )
 
 
 def test_opcd_agent_loop_worker_is_constructed_by_ray_and_called(tiny_cfg):
@@ -84,17 +99,31 @@ def test_opcd_agent_loop_worker_is_constructed_by_ray_and_called(tiny_cfg):
 
     from mgsd_opcd.verl_plugin import OPCDAgentLoopManager, OPCDAgentLoopWorker
 
-    ray.init(address="local", num_cpus=8, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
-             runtime_env={"env_vars": CPU_ENV})
+    ray.init(
+        address="local",
+        num_cpus=8,
+        include_dashboard=False,
+        log_to_driver=False,
+        ignore_reinit_error=True,
+        runtime_env={"env_vars": CPU_ENV},
+    )
     try:
         tq.init(tiny_cfg.transfer_queue)
         from verl.utils.config import omega_conf_to_dataclass
 
         teachers = {key: None for key in omega_conf_to_dataclass(tiny_cfg.distillation).teacher_models}
         worker = OPCDAgentLoopWorker.options(num_cpus=0).remote(tiny_cfg, None, teachers, None)
-        info = ray.get(worker.__ray_call__.remote(lambda self: (
-            type(self).__mro__[1].__name__, self.distillation_enabled, isinstance(self.background_tasks, set),
-            self.teacher_server_manager.teacher_key)), timeout=180)
+        info = ray.get(
+            worker.__ray_call__.remote(
+                lambda self: (
+                    type(self).__mro__[1].__name__,
+                    self.distillation_enabled,
+                    isinstance(self.background_tasks, set),
+                    self.teacher_server_manager.teacher_key,
+                )
+            ),
+            timeout=180,
+        )
         tq.close()
     finally:
         ray.shutdown()
@@ -109,8 +138,12 @@ def test_validation_rows_and_macro_from_verl_lists():
     from mgsd_opcd.verl_trainer import rows_from_verl
 
     sources = ["mgsd/maze/3", "mgsd/maze/3", "mgsd/maze/4", "mgsd/frozenlake/3"]
-    infos = {"success": [1.0, 0.0, 1.0, 0.0], "optimal": [1.0, 0.0, 0.0, 0.0], "progress": [1, 0.5, 1, 0],
-             "score": [1, 0, 1, 0]}
+    infos = {
+        "success": [1.0, 0.0, 1.0, 0.0],
+        "optimal": [1.0, 0.0, 0.0, 0.0],
+        "progress": [1, 0.5, 1, 0],
+        "score": [1, 0, 1, 0],
+    }
     metrics = validation_metrics(rows_from_verl(sources, infos))
     assert metrics["val/by_task_level/maze_level_3_success"] == 0.5
     assert metrics["val/by_task/maze_success"] == 0.75  # macro over levels 3 (0.5) and 4 (1.0)
@@ -130,4 +163,8 @@ def test_checkpoint_tracker_keeps_the_best_beyond_the_limit(tmp_path):
     tracker.scored(12, 1.0)  # never saved: cannot become the best
     state = tracker.read()
     assert state["best_global_step"] == 4 and state["last_global_step"] == 10
-    assert sorted(p.name for p in tmp_path.glob("global_step_*")) == ["global_step_10", "global_step_4", "global_step_8"]
+    assert sorted(p.name for p in tmp_path.glob("global_step_*")) == [
+        "global_step_10",
+        "global_step_4",
+        "global_step_8",
+    ]

@@ -48,8 +48,16 @@ def test_loads_in_verl_rlhf_dataset(opcd_data, tiny_model):
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
     processor = AutoProcessor.from_pretrained(tiny_model)
-    config = OmegaConf.create({"prompt_key": "prompt", "image_key": "images", "max_prompt_length": 4096,
-                               "filter_overlong_prompts": False, "return_raw_chat": True, "truncation": "error"})
+    config = OmegaConf.create(
+        {
+            "prompt_key": "prompt",
+            "image_key": "images",
+            "max_prompt_length": 4096,
+            "filter_overlong_prompts": False,
+            "return_raw_chat": True,
+            "truncation": "error",
+        }
+    )
     dataset = RLHFDataset(str(opcd_data["train"]), processor.tokenizer, config, processor)
     assert len(dataset) == pq.read_metadata(opcd_data["train"]).num_rows
     item = dataset[0]

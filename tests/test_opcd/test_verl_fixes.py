@@ -19,12 +19,18 @@ def packed_batch(lengths, prompt=2):
     width = max(lengths)
     mask = torch.zeros(len(lengths), width, dtype=torch.long)
     for i, n in enumerate(lengths):
-        mask[i, width - n:] = 1  # verl's left-padded prompt + response
+        mask[i, width - n :] = 1  # verl's left-padded prompt + response
     pos = torch.arange(width).expand(len(lengths), 4, width) + 1000 * torch.arange(len(lengths))[:, None, None]
     pos = pos * torch.tensor([1, 2, 3, 4])[None, :, None]  # four different rope rows
-    td = TensorDict({"input_ids": torch.ones_like(mask), "attention_mask": mask,
-                     "response_mask": torch.ones(len(lengths), width - prompt), "position_ids": pos.clone()},
-                    batch_size=[len(lengths)])
+    td = TensorDict(
+        {
+            "input_ids": torch.ones_like(mask),
+            "attention_mask": mask,
+            "response_mask": torch.ones(len(lengths), width - prompt),
+            "position_ids": pos.clone(),
+        },
+        batch_size=[len(lengths)],
+    )
     td = pickle.loads(pickle.dumps(left_right_2_no_padding(td)))
     return td, [pos[i][:, mask[i].bool()] for i in range(len(lengths))]
 
@@ -61,4 +67,3 @@ def test_unknown_layout_is_refused():
     tokens_first = torch.nested.as_nested_tensor([torch.zeros(5, 3), torch.zeros(2, 3)], layout=torch.jagged)
     with pytest.raises(ValueError, match="position_ids"):
         canonical_position_ids(tokens_first)
-

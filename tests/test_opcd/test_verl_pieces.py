@@ -3,7 +3,6 @@ log-probs, the k1 policy-gradient numerics, the reward function, the agent-loop 
 compose + validate_config of the project's configs, and plugin registration inside a Ray worker."""
 
 import asyncio
-import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,7 +12,6 @@ from omegaconf import OmegaConf
 
 from mgsd_opcd.algorithm import ppo_clip_loss, reverse_kl_advantages
 from mgsd_opcd.teacher import realign_teacher_outputs, teacher_messages_for, teacher_prompt_ids
-from task_envs import get_task
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "EasyR1" / "configs"
@@ -42,17 +40,19 @@ def test_realignment_matches_no_padding_2_padding():
     attention = torch.zeros(len(samples), p_w + r_w, dtype=torch.long)
     flat, expected = [], torch.zeros(len(samples), r_w)
     for b, (sp, tp, resp) in enumerate(samples):
-        prompts[b, p_w - len(sp):] = torch.tensor(sp)
-        responses[b, :len(resp)] = torch.tensor(resp)
-        attention[b, p_w - len(sp):p_w + len(resp)] = 1
+        prompts[b, p_w - len(sp) :] = torch.tensor(sp)
+        responses[b, : len(resp)] = torch.tensor(resp)
+        attention[b, p_w - len(sp) : p_w + len(resp)] = 1
         t_ids, t_lps = _fake_teacher_rows(tp + resp)
         ids, lps = realign_teacher_outputs(t_ids, t_lps, len(tp), len(sp), len(resp))
         assert ids.shape[0] == lps.shape[0] == len(sp) + len(resp)
         flat.append(lps)
         # log p_teacher of each response token, from the teacher's own layout
-        expected[b, :len(resp)] = t_lps[len(tp) - 1:len(tp) + len(resp) - 1, 0]
-        assert ids[len(sp) - 1:len(sp) + len(resp) - 1, 0].tolist() == resp
-    data = TensorDict({"prompts": prompts, "responses": responses, "attention_mask": attention}, batch_size=len(samples))
+        expected[b, : len(resp)] = t_lps[len(tp) - 1 : len(tp) + len(resp) - 1, 0]
+        assert ids[len(sp) - 1 : len(sp) + len(resp) - 1, 0].tolist() == resp
+    data = TensorDict(
+        {"prompts": prompts, "responses": responses, "attention_mask": attention}, batch_size=len(samples)
+    )
     got = no_padding_2_padding(torch.cat(flat), data).squeeze(-1)
     assert torch.equal(got, expected)
 
@@ -75,12 +75,20 @@ def test_k1_policy_gradient_numerics_match_verl():
     ours = reverse_kl_advantages(student_old, teacher, mask)
     verls = -kl_penalty(student_old, teacher, "k1") * mask
     assert torch.allclose(ours, verls)
-    config = DistillationLossConfig(loss_mode="k1", use_policy_gradient=True, use_task_rewards=False,
-                                    clip_ratio_low=0.2, clip_ratio_high=0.3)
-    config.global_batch_info.update(dp_size=1, batch_num_tokens=int(mask.sum()), global_batch_size=3, loss_scale_factor=None)
-    verl_loss, verl_metrics = get_policy_loss_fn("vanilla")(old_log_prob=student_old, log_prob=logp, advantages=verls,
-                                                           response_mask=mask.bool(), loss_agg_mode="token-mean",
-                                                           config=config)
+    config = DistillationLossConfig(
+        loss_mode="k1", use_policy_gradient=True, use_task_rewards=False, clip_ratio_low=0.2, clip_ratio_high=0.3
+    )
+    config.global_batch_info.update(
+        dp_size=1, batch_num_tokens=int(mask.sum()), global_batch_size=3, loss_scale_factor=None
+    )
+    verl_loss, verl_metrics = get_policy_loss_fn("vanilla")(
+        old_log_prob=student_old,
+        log_prob=logp,
+        advantages=verls,
+        response_mask=mask.bool(),
+        loss_agg_mode="token-mean",
+        config=config,
+    )
     loss, metrics = ppo_clip_loss(logp, student_old, ours, mask, 0.2, 0.3, 3.0)
     assert torch.allclose(loss, verl_loss)
     assert metrics["pg_clipfrac"] == pytest.approx(verl_metrics["actor/pg_clipfrac"])
@@ -114,10 +122,12 @@ def test_hydra_compose_and_validate(size):
     from verl.utils.config import validate_config
 
     with initialize_config_dir(config_dir=str(CONFIGS), version_base=None):
-        cfg = compose(config_name=f"opcd_qwen3vl_{size}",
-                      overrides=["actor_rollout_ref.model.path=/m/student"])
+        cfg = compose(config_name=f"opcd_qwen3vl_{size}", overrides=["actor_rollout_ref.model.path=/m/student"])
     assert cfg.distillation.enabled and cfg.distillation.distillation_loss.loss_mode == "k1"
-    assert cfg.distillation.distillation_loss.use_policy_gradient and not cfg.distillation.distillation_loss.use_task_rewards
+    assert (
+        cfg.distillation.distillation_loss.use_policy_gradient
+        and not cfg.distillation.distillation_loss.use_task_rewards
+    )
     assert not cfg.actor_rollout_ref.actor.use_kl_loss and not cfg.algorithm.use_kl_in_reward
     assert cfg.actor_rollout_ref.rollout.n == 1 and cfg.data.train_batch_size == 32
     assert cfg.actor_rollout_ref.actor.optim.lr == 1e-6 and cfg.trainer.total_epochs == 5
@@ -151,23 +161,36 @@ def test_agent_loop_teacher_override(opcd_data, tiny_model):
             return _fake_teacher_rows(sequence_ids)
 
     for plan in (True, False):
-        worker = SimpleNamespace(distillation_enabled=True, tokenizer=tokenizer, teacher_server_manager=FakeTeacher(),
-                                 teacher_key="data_source",
-                                 config=OmegaConf.create({"mgsd_opcd": {"teacher_reference_plan": plan}}))
+        worker = SimpleNamespace(
+            distillation_enabled=True,
+            tokenizer=tokenizer,
+            teacher_server_manager=FakeTeacher(),
+            teacher_key="data_source",
+            config=OmegaConf.create({"mgsd_opcd": {"teacher_reference_plan": plan}}),
+        )
         output = SimpleNamespace(extra_fields={})
         prompt_ids, response_ids = list(range(3, 40)), [50, 51, 52, 53]
-        asyncio.run(OPCDAgentLoopWorkerImpl._compute_teacher_logprobs(
-            worker, output, prompt_ids, response_ids, validate=False,
-            sample_kwargs={"extra_info": row["extra_info"], "data_source": row["data_source"]}))
+        asyncio.run(
+            OPCDAgentLoopWorkerImpl._compute_teacher_logprobs(
+                worker,
+                output,
+                prompt_ids,
+                response_ids,
+                validate=False,
+                sample_kwargs={"extra_info": row["extra_info"], "data_source": row["data_source"]},
+            )
+        )
         expected_prompt = teacher_prompt_ids(tokenizer, teacher_messages_for(row["extra_info"], plan))
         assert sent["mm"] is None and sent["sequence"] == expected_prompt + response_ids
         assert ("Reference plan" in tokenizer.decode(expected_prompt)) == plan
         lps = output.extra_fields["teacher_logprobs"]
         assert lps.shape[0] == len(prompt_ids) + len(response_ids)
-        assert output.extra_fields["teacher_ids"][len(prompt_ids) - 1:-1, 0].tolist() == response_ids
+        assert output.extra_fields["teacher_ids"][len(prompt_ids) - 1 : -1, 0].tolist() == response_ids
     # validation batches are not scored by the teacher
     output = SimpleNamespace(extra_fields={})
-    asyncio.run(OPCDAgentLoopWorkerImpl._compute_teacher_logprobs(worker, output, [1], [2], validate=True, sample_kwargs={}))
+    asyncio.run(
+        OPCDAgentLoopWorkerImpl._compute_teacher_logprobs(worker, output, [1], [2], validate=True, sample_kwargs={})
+    )
     assert output.extra_fields == {}
 
 
@@ -177,8 +200,9 @@ def test_plugin_and_fixes_inside_a_ray_worker_of_a_private_instance(unrelated_ra
     and verl_fixes in place."""
     import ray
 
-    context = ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
-                       ignore_reinit_error=True)
+    context = ray.init(
+        address="local", num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
+    )
     try:
         assert context.address_info["gcs_address"] != unrelated_ray_cluster
 
@@ -189,6 +213,7 @@ def test_plugin_and_fixes_inside_a_ray_worker_of_a_private_instance(unrelated_ra
 
             import verl  # noqa: F401  (verl imports the verl.plugins entry points)
             import verl.workers.engine_workers as engine_workers
+
             names = [ep.value for ep in entry_points(group="verl.plugins")]
             module = sys.modules.get("mgsd_opcd.verl_plugin")
             return names, module is not None and module.register(), engine_workers.maybe_fix_3d_position_ids.__module__

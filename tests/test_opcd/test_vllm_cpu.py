@@ -72,11 +72,18 @@ print(json.dumps({"loaded": loaded, "moved": max_diff(first, perturbed), "back":
 
 
 def test_reloaded_weights_reach_text_and_vision(tiny_model, tmp_path):
-    env = {**os.environ, "VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_CPU_KVCACHE_SPACE": "1",
-           "VLLM_ALLOW_INSECURE_SERIALIZATION": "1", "HF_HUB_OFFLINE": "1", "TMPDIR": str(tmp_path),
-           "VLLM_CACHE_ROOT": str(tmp_path / "vllm-cache")}
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(tiny_model)], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=600)
+    env = {
+        **os.environ,
+        "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+        "VLLM_ALLOW_INSECURE_SERIALIZATION": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TMPDIR": str(tmp_path),
+        "VLLM_CACHE_ROOT": str(tmp_path / "vllm-cache"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tiny_model)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["loaded"] > 10 and got["lengths"][1] > got["lengths"][0]  # the image prompt holds image tokens

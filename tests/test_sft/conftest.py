@@ -18,7 +18,7 @@ def tiny_model():
 
 @pytest.fixture(scope="session")
 def perception_data(tmp_path_factory):
-    from task_envs.dataset.generate import default_spec, build_dataset
+    from task_envs.dataset.generate import build_dataset, default_spec
     from task_envs.exporters.llamafactory import export_llamafactory
 
     root = tmp_path_factory.mktemp("sftdata")
@@ -31,5 +31,11 @@ def run_launcher(script: str, env: dict, timeout: int = 600) -> subprocess.Compl
     import os
 
     full = {**os.environ, "MGSD_SFT_PYTHON": sys.executable, **env}
-    return subprocess.run(["bash", str(ROOT / "LlamaFactory" / script)], capture_output=True, text=True,
-                          env=full, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        ["bash", str(ROOT / "LlamaFactory" / script)],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+        timeout=timeout,
+    )

@@ -13,8 +13,15 @@ def dry(script, **env):
 
 def test_both_sizes_resolve_with_overrides():
     for size in ("4b", "8b"):
-        config, log = dry("train_perception_sft.sh", MODEL_SIZE=size, MODEL_PATH="/m/base", DATA_DIR="/d/lf",
-                          OUTPUT_DIR="/o/run", SFT_OVERRIDES="max_steps=7 learning_rate=2e-4", USE_CPU="0")
+        config, log = dry(
+            "train_perception_sft.sh",
+            MODEL_SIZE=size,
+            MODEL_PATH="/m/base",
+            DATA_DIR="/d/lf",
+            OUTPUT_DIR="/o/run",
+            SFT_OVERRIDES="max_steps=7 learning_rate=2e-4",
+            USE_CPU="0",
+        )
         assert config["model_name_or_path"] == "/m/base"
         assert config["dataset_dir"] == config["media_dir"] == "/d/lf"
         assert config["output_dir"] == "/o/run" and config["max_steps"] == 7 and config["learning_rate"] == 2e-4
@@ -24,7 +31,10 @@ def test_both_sizes_resolve_with_overrides():
 
 
 def test_override_values_keep_their_meaning():
-    config, _ = dry("train_perception_sft.sh", SFT_OVERRIDES="eval_strategy=no plot_loss=false learning_rate=3e-5 val_size=0 report_to=none")
+    config, _ = dry(
+        "train_perception_sft.sh",
+        SFT_OVERRIDES="eval_strategy=no plot_loss=false learning_rate=3e-5 val_size=0 report_to=none",
+    )
     assert config["eval_strategy"] == "no" and config["plot_loss"] is False
     assert config["learning_rate"] == 3e-5 and config["val_size"] == 0
 
@@ -58,10 +68,26 @@ def one_line_error(result, *needles):
 def test_bad_inputs_fail_early(tmp_path, tiny_model, perception_data):
     data_dir, _ = perception_data
     one_line_error(run_launcher("train_perception_sft.sh", {"MODEL_SIZE": "13b"}), "MODEL_SIZE")
-    one_line_error(run_launcher("train_perception_sft.sh", {"MODEL_PATH": str(tmp_path / "none"), "DATA_DIR": str(data_dir)}), "MODEL_PATH")
-    one_line_error(run_launcher("train_perception_sft.sh", {"MODEL_PATH": str(tiny_model), "DATA_DIR": str(tmp_path)}), "DATA_DIR", "dataset_info.json")
-    one_line_error(run_launcher("train_perception_sft.sh", {"MODEL_PATH": str(tiny_model), "DATA_DIR": str(data_dir), "DATASET": "other"}), "'other'")
+    one_line_error(
+        run_launcher("train_perception_sft.sh", {"MODEL_PATH": str(tmp_path / "none"), "DATA_DIR": str(data_dir)}),
+        "MODEL_PATH",
+    )
+    one_line_error(
+        run_launcher("train_perception_sft.sh", {"MODEL_PATH": str(tiny_model), "DATA_DIR": str(tmp_path)}),
+        "DATA_DIR",
+        "dataset_info.json",
+    )
+    one_line_error(
+        run_launcher(
+            "train_perception_sft.sh", {"MODEL_PATH": str(tiny_model), "DATA_DIR": str(data_dir), "DATASET": "other"}
+        ),
+        "'other'",
+    )
     one_line_error(run_launcher("train_perception_sft.sh", {"REPORT_TO": "carrier-pigeon"}), "REPORT_TO")
     one_line_error(run_launcher("merge_lora.sh", {}), "ADAPTER_PATH")
-    one_line_error(run_launcher("merge_lora.sh", {"ADAPTER_PATH": str(tmp_path), "BASE_MODEL": str(tiny_model)}), "ADAPTER_PATH", "adapter_config.json")
+    one_line_error(
+        run_launcher("merge_lora.sh", {"ADAPTER_PATH": str(tmp_path), "BASE_MODEL": str(tiny_model)}),
+        "ADAPTER_PATH",
+        "adapter_config.json",
+    )
     assert not list(tmp_path.glob("**/mgsd_train_config.yaml"))

@@ -36,14 +36,27 @@ def global_step(folder: Path) -> int:
 def test_resume_after_a_checkpoint_and_swanlab_offline(tmp_path, tiny_model, perception_data):
     data_dir, name = perception_data
     out = tmp_path / "lora"
-    env = {"MODEL_PATH": str(tiny_model), "DATA_DIR": str(data_dir), "DATASET": name, "OUTPUT_DIR": str(out),
-           "USE_CPU": "1", "SWANLAB_ROOT": str(tmp_path / "swanlab_home")}
+    env = {
+        "MODEL_PATH": str(tiny_model),
+        "DATA_DIR": str(data_dir),
+        "DATASET": name,
+        "OUTPUT_DIR": str(out),
+        "USE_CPU": "1",
+        "SWANLAB_ROOT": str(tmp_path / "swanlab_home"),
+    }
     common = "learning_rate=5e-3 logging_steps=1 save_steps=2 val_size=0 eval_strategy=no per_device_train_batch_size=2 plot_loss=false"
 
     # 1. two steps with a checkpoint at step 2, logged to swanlab offline: the "interrupted" run
-    first = run_launcher("train_perception_sft.sh", {**env, "SFT_OVERRIDES": f"max_steps=2 {common}",
-                                                     "SWANLAB_PROJECT": "mgsd-test", "SWANLAB_RUN_NAME": "resume",
-                                                     "SWANLAB_MODE": "offline"})
+    first = run_launcher(
+        "train_perception_sft.sh",
+        {
+            **env,
+            "SFT_OVERRIDES": f"max_steps=2 {common}",
+            "SWANLAB_PROJECT": "mgsd-test",
+            "SWANLAB_RUN_NAME": "resume",
+            "SWANLAB_MODE": "offline",
+        },
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     assert "REPORT_TO=swanlab" in first.stderr and "no checkpoint in OUTPUT_DIR, starting fresh" in first.stderr
     assert global_step(out / "checkpoint-2") == 2
@@ -58,7 +71,9 @@ def test_resume_after_a_checkpoint_and_swanlab_offline(tmp_path, tiny_model, per
     second = run_launcher("train_perception_sft.sh", {**env, "SFT_OVERRIDES": f"max_steps=4 {common}"})
     assert second.returncode == 0, second.stderr[-3000:]
     assert f"resuming from {out}/checkpoint-2" in second.stderr
-    assert "Resuming training from checkpoint with epoch 0 and global step 2" in second.stdout + second.stderr  # the trainer
+    assert (
+        "Resuming training from checkpoint with epoch 0 and global step 2" in second.stdout + second.stderr
+    )  # the trainer
     assert global_step(out) == 4 and global_step(out / "checkpoint-4") == 4
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     assert [e["step"] for e in history if "loss" in e] == [1, 2, 3, 4]  # steps 1-2 from the checkpoint, 3-4 new
@@ -80,27 +95,46 @@ def test_resume_after_a_checkpoint_and_swanlab_offline(tmp_path, tiny_model, per
 def test_merge_size_from_the_adapters_base(tmp_path):
     adapter = tmp_path / "adapter"
     adapter.mkdir()
-    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/cluster/Qwen3-VL-8B-Instruct"}))
+    (adapter / "adapter_config.json").write_text(
+        json.dumps({"base_model_name_or_path": "/cluster/Qwen3-VL-8B-Instruct"})
+    )
     merge = run_launcher("merge_lora.sh", {"ADAPTER_PATH": str(adapter), "DRY_RUN": "1"})
     assert merge.returncode == 0, merge.stderr
     config = yaml.safe_load(merge.stdout)
     assert config["model_name_or_path"] == "models/Qwen3-VL-8B-Instruct"  # not here: the local folder of that size
     assert config["export_dir"] == "models/ckpts/Qwen3-VL-8B-Perception-SFT"
     (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/cluster/my-vlm"}))
-    one_line_error(run_launcher("merge_lora.sh", {"ADAPTER_PATH": str(adapter), "DRY_RUN": "1"}), "BASE_MODEL", "/cluster/my-vlm")
+    one_line_error(
+        run_launcher("merge_lora.sh", {"ADAPTER_PATH": str(adapter), "DRY_RUN": "1"}), "BASE_MODEL", "/cluster/my-vlm"
+    )
 
 
 def test_a_logger_that_cannot_run_stops_before_training(tmp_path, tiny_model, perception_data):
     data_dir, name = perception_data
-    env = {"MODEL_PATH": str(tiny_model), "DATA_DIR": str(data_dir), "DATASET": name, "USE_CPU": "1",
-           "OUTPUT_DIR": str(tmp_path / "out"), "SWANLAB_ROOT": str(tmp_path / "home")}
+    env = {
+        "MODEL_PATH": str(tiny_model),
+        "DATA_DIR": str(data_dir),
+        "DATASET": name,
+        "USE_CPU": "1",
+        "OUTPUT_DIR": str(tmp_path / "out"),
+        "SWANLAB_ROOT": str(tmp_path / "home"),
+    }
     fake = tmp_path / "fake"
     fake.mkdir()
     (fake / "swanlab.py").write_text("raise ImportError('simulated: not installed')\n")
-    one_line_error(run_launcher("train_perception_sft.sh", {**env, "SWANLAB_PROJECT": "p", "SWANLAB_MODE": "offline",
-                                                           "PYTHONPATH": str(fake)}), "swanlab package is not installed")
-    one_line_error(run_launcher("train_perception_sft.sh", {**env, "SWANLAB_PROJECT": "p", "SWANLAB_API_KEY": ""}),
-                   "SWANLAB_MODE=cloud needs SWANLAB_API_KEY")
-    one_line_error(run_launcher("train_perception_sft.sh", {**env, "REPORT_TO": "wandb"}), "wandb package is not installed")
+    one_line_error(
+        run_launcher(
+            "train_perception_sft.sh",
+            {**env, "SWANLAB_PROJECT": "p", "SWANLAB_MODE": "offline", "PYTHONPATH": str(fake)},
+        ),
+        "swanlab package is not installed",
+    )
+    one_line_error(
+        run_launcher("train_perception_sft.sh", {**env, "SWANLAB_PROJECT": "p", "SWANLAB_API_KEY": ""}),
+        "SWANLAB_MODE=cloud needs SWANLAB_API_KEY",
+    )
+    one_line_error(
+        run_launcher("train_perception_sft.sh", {**env, "REPORT_TO": "wandb"}), "wandb package is not installed"
+    )
     one_line_error(run_launcher("train_perception_sft.sh", {**env, "RESUME": "maybe"}), "RESUME")
     assert not (tmp_path / "out").exists()  # nothing was started

@@ -13,8 +13,7 @@ VSP_TOKEN = {"S": "@", "G": "*", "H": "#", "F": "_"}
 
 def vsp_table(rows) -> str:
     level = len(rows)
-    lines = ["| | " + " | ".join(f"Col {c + 1}" for c in range(level)) + " |",
-             "| --- " * (level + 1) + "|"]
+    lines = ["| | " + " | ".join(f"Col {c + 1}" for c in range(level)) + " |", "| --- " * (level + 1) + "|"]
     for r, row in enumerate(rows):
         lines.append(f"| Row {r + 1} | " + " | ".join(VSP_TOKEN[t] for t in row) + " |")
     return "\n".join(lines) + "\n"
@@ -39,16 +38,33 @@ def write_vsp(root: Path, levels=(3, 4, 8), per_level=3) -> dict:
 def visualplanning_meta(task_name: str, inst) -> dict:
     level = inst.level
     if task_name == "frozenlake":
-        return {"level": level, "start_pos": inst.start[0] * level + inst.start[1],
-                "target_pos": inst.goal[0] * level + inst.goal[1], "layout": [list(r) for r in inst.rows],
-                "distance_map": {}}
+        return {
+            "level": level,
+            "start_pos": inst.start[0] * level + inst.start[1],
+            "target_pos": inst.goal[0] * level + inst.goal[1],
+            "layout": [list(r) for r in inst.rows],
+            "distance_map": {},
+        }
     if task_name == "maze":
         state = get_task("maze").state_to_json(inst)
-        return {"level": level, "start_pos": inst.start[0] * level + inst.start[1],
-                "target_pos": inst.target[0] * level + inst.target[1], "layout": state["layout"], "distance_map": {}}
-    return {"level": level, "start_pos": list(inst.agent), "start_dir": 0, "printer_pos": list(inst.printer),
-            "table_pos": [list(p) for p in inst.table], "printer_neighbors": [list(p) for p in inst.printer_side],
-            "table_neighbors": [list(p) for p in inst.table_side], "best_paths": [], "idx": 0}
+        return {
+            "level": level,
+            "start_pos": inst.start[0] * level + inst.start[1],
+            "target_pos": inst.target[0] * level + inst.target[1],
+            "layout": state["layout"],
+            "distance_map": {},
+        }
+    return {
+        "level": level,
+        "start_pos": list(inst.agent),
+        "start_dir": 0,
+        "printer_pos": list(inst.printer),
+        "table_pos": [list(p) for p in inst.table],
+        "printer_neighbors": [list(p) for p in inst.printer_side],
+        "table_neighbors": [list(p) for p in inst.table_side],
+        "best_paths": [],
+        "idx": 0,
+    }
 
 
 def write_visualplanning(path: Path, task_name: str, levels, per_level=3) -> list:
@@ -60,7 +76,16 @@ def write_visualplanning(path: Path, task_name: str, levels, per_level=3) -> lis
             for n in range(per_level):
                 inst = task.generate(level, 77 + n)
                 plan_states = [0] * (task.optimal_length(inst) + 1)
-                f.write(json.dumps({"input_tokens": [1, 2], "output_tokens": [3], "input_state": plan_states,
-                                    "meta": visualplanning_meta(task_name, inst)}) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "input_tokens": [1, 2],
+                            "output_tokens": [3],
+                            "input_state": plan_states,
+                            "meta": visualplanning_meta(task_name, inst),
+                        }
+                    )
+                    + "\n"
+                )
                 instances.append(inst)
     return instances

@@ -5,8 +5,16 @@ import json
 import pytest
 
 from task_envs import TASKS, get_task
-from task_envs.chat import (IMAGE_TOKEN, REFERENCE_PLAN_LABEL, content_parts, strip_reference_plan, student_messages,
-                            symbolic_messages, teacher_context, teacher_messages)
+from task_envs.chat import (
+    IMAGE_TOKEN,
+    REFERENCE_PLAN_LABEL,
+    content_parts,
+    strip_reference_plan,
+    student_messages,
+    symbolic_messages,
+    teacher_context,
+    teacher_messages,
+)
 from task_envs.prompts import load_prompt
 
 
@@ -19,7 +27,9 @@ def test_teacher_input_is_text_only_and_holds_the_state(task):
     inst = _instance(task)
     messages = teacher_messages(task, inst)
     text = json.dumps(messages)
-    assert IMAGE_TOKEN not in text and "image" not in {p.get("type") for m in messages for p in content_parts(m["content"])}
+    assert IMAGE_TOKEN not in text and "image" not in {
+        p.get("type") for m in messages for p in content_parts(m["content"])
+    }
     assert [m["role"] for m in messages] == ["system", "user"]
     assert get_task(task).symbolic_state(inst) in messages[1]["content"]
     plan = ", ".join(get_task(task).optimal_plan(inst))
@@ -57,5 +67,9 @@ def test_symbolic_query_is_text_only(task):
 
 
 def test_content_parts_order():
-    assert content_parts("a<image>b") == [{"type": "text", "text": "a"}, {"type": "image"}, {"type": "text", "text": "b"}]
+    assert content_parts("a<image>b") == [
+        {"type": "text", "text": "a"},
+        {"type": "image"},
+        {"type": "text", "text": "b"},
+    ]
     assert content_parts("<image>") == [{"type": "image"}]

@@ -14,12 +14,19 @@ def test_one_range_for_all_then_one_task_overridden():
     assert levels == {"frozenlake": (3, 8), "maze": (4, 5, 6), "minibehaviour": (4, 5, 6)}
 
 
-@pytest.mark.parametrize("values, tasks, message", [
-    (["3-6"], TASKS, "--levels 3-6: minibehaviour takes levels 4-16, not 3; give it its own range after it, "
-                     "e.g. --levels minibehaviour=4-6"),
-    (["maze=40"], TASKS, "--levels maze=40: maze takes levels 2-16, not 40; use e.g. --levels maze=2-16"),
-    (["1,2,9,30"], ("minibehaviour",), "minibehaviour takes levels 4-16, not 1-2,30;"),
-])
+@pytest.mark.parametrize(
+    "values, tasks, message",
+    [
+        (
+            ["3-6"],
+            TASKS,
+            "--levels 3-6: minibehaviour takes levels 4-16, not 3; give it its own range after it, "
+            "e.g. --levels minibehaviour=4-6",
+        ),
+        (["maze=40"], TASKS, "--levels maze=40: maze takes levels 2-16, not 40; use e.g. --levels maze=2-16"),
+        (["1,2,9,30"], ("minibehaviour",), "minibehaviour takes levels 4-16, not 1-2,30;"),
+    ],
+)
 def test_out_of_range_names_the_task_and_a_fitting_value(values, tasks, message):
     with pytest.raises(TaskError) as err:
         resolve_levels(tasks, values)

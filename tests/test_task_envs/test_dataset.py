@@ -50,7 +50,11 @@ def test_no_duplicates_and_counts(tmp_path):
     ds = load_dataset(out)
     assert len(ds.samples) == 30 * 5
     assert len(keys(out)) == len(ds.samples)
-    assert ds.manifest["counts"] == {"frozenlake": {"3": 30, "4": 30}, "maze": {"3": 30, "4": 30}, "minibehaviour": {"5": 30}}
+    assert ds.manifest["counts"] == {
+        "frozenlake": {"3": 30, "4": 30},
+        "maze": {"3": 30, "4": 30},
+        "minibehaviour": {"5": 30},
+    }
 
 
 def test_difficulty_buckets_cycle_for_maze_and_minibehaviour(tmp_path):
@@ -73,10 +77,24 @@ def test_samples_are_self_contained_and_verified(tmp_path):
     ds.verify()
     for sample, inst in ds.instances():
         task = get_task(sample["task"])
-        for key in ("id", "task", "level", "split", "seed", "state", "optimal_plan", "optimal_length", "difficulty", "image"):
+        for key in (
+            "id",
+            "task",
+            "level",
+            "split",
+            "seed",
+            "state",
+            "optimal_plan",
+            "optimal_length",
+            "difficulty",
+            "image",
+        ):
             assert key in sample
         assert task.optimal_plan(inst) == sample["optimal_plan"]
-        assert task.generate(sample["level"], sample["seed"], sample["difficulty"] if task.balanced_difficulty else None) == inst
+        assert (
+            task.generate(sample["level"], sample["seed"], sample["difficulty"] if task.balanced_difficulty else None)
+            == inst
+        )
         assert (out / sample["image"]).is_file()
     (out / ds.samples[0]["image"]).write_bytes(b"tampered")
     with pytest.raises(DatasetError, match="sha256"):

@@ -16,8 +16,14 @@ from task_envs.perception import score_perception
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory):
     root = tmp_path_factory.mktemp("lf")
-    a = build_dataset(GenerateSpec(("frozenlake", "maze"), {"frozenlake": (3, 4), "maze": (3,)}, 4, "train", 0), root / "a", progress=False)[0]
-    b = build_dataset(GenerateSpec(("minibehaviour",), {"minibehaviour": (5,)}, 4, "train", 0), root / "b", progress=False)[0]
+    a = build_dataset(
+        GenerateSpec(("frozenlake", "maze"), {"frozenlake": (3, 4), "maze": (3,)}, 4, "train", 0),
+        root / "a",
+        progress=False,
+    )[0]
+    b = build_dataset(
+        GenerateSpec(("minibehaviour",), {"minibehaviour": (5,)}, 4, "train", 0), root / "b", progress=False
+    )[0]
     return root, [str(a), str(b)]
 
 
@@ -26,17 +32,24 @@ def test_perception_export_is_a_complete_llamafactory_dataset(datasets):
     out, name, count = export_llamafactory(data, root / "perception")
     assert name == "mgsd_perception" and count == 16
     info = json.loads((out / "dataset_info.json").read_text())
-    assert info[name]["formatting"] == "sharegpt" and info[name]["columns"] == {"messages": "messages", "images": "images"}
+    assert info[name]["formatting"] == "sharegpt" and info[name]["columns"] == {
+        "messages": "messages",
+        "images": "images",
+    }
     records = json.loads((out / info[name]["file_name"]).read_text())
     samples = {s["id"]: (s, inst) for path in data for s, inst in load_dataset(path).instances()}
     for record in records:
         user, assistant = record["messages"]
-        assert user["role"] == "user" and user["content"].startswith("<image>") and user["content"].count("<image>") == 1
+        assert (
+            user["role"] == "user" and user["content"].startswith("<image>") and user["content"].count("<image>") == 1
+        )
         assert assistant["role"] == "assistant"
         assert len(record["images"]) == 1 and (out / record["images"][0]).is_file()
         sample, inst = samples[record["id"]]
         assert score_perception(sample["task"], inst, assistant["content"])["all_correct"] == 1
-        assert (out / record["images"][0]).read_bytes() == (load_dataset(data[0] if sample["task"] != "minibehaviour" else data[1]).root / sample["image"]).read_bytes()
+        assert (out / record["images"][0]).read_bytes() == (
+            load_dataset(data[0] if sample["task"] != "minibehaviour" else data[1]).root / sample["image"]
+        ).read_bytes()
 
 
 def test_plan_export_holds_the_optimal_plan(datasets):
@@ -50,7 +63,9 @@ def test_plan_export_holds_the_optimal_plan(datasets):
 
 def test_task_mix(datasets):
     root, data = datasets
-    _, name, count = export_llamafactory(data, root / "mix", per_level=2, task_weights=parse_task_weights("minibehaviour=3"))
+    _, name, count = export_llamafactory(
+        data, root / "mix", per_level=2, task_weights=parse_task_weights("minibehaviour=3")
+    )
     records = json.loads((root / "mix" / f"{name}.json").read_text())
     by_task = {t: sum(r["task"] == t for r in records) for t in ("frozenlake", "maze", "minibehaviour")}
     assert by_task == {"frozenlake": 4, "maze": 2, "minibehaviour": 6} and count == 12

@@ -18,8 +18,13 @@ from task_envs.exporters.llamafactory import export_llamafactory
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("symbolic")
-    spec = GenerateSpec(("frozenlake", "maze", "minibehaviour"), {"frozenlake": (3, 4), "maze": (3, 4), "minibehaviour": (4, 5)},
-                        3, "train", 0)
+    spec = GenerateSpec(
+        ("frozenlake", "maze", "minibehaviour"),
+        {"frozenlake": (3, 4), "maze": (3, 4), "minibehaviour": (4, 5)},
+        3,
+        "train",
+        0,
+    )
     return root, str(build_dataset(spec, root / "train", progress=False)[0])
 
 
@@ -45,22 +50,27 @@ def test_two_text_only_records_per_case_holding_the_optimal_plan(data):
         variants.setdefault(record["id"], []).append(record["variant"])
         *prompt, answer = record["messages"]
         # The exact chats the evaluation and the OPCD teacher build, so the trained model sees the same text.
-        expected = symbolic_messages(task.name, inst) if record["variant"] == "symbolic" else teacher_messages(task.name, inst)
+        expected = (
+            symbolic_messages(task.name, inst) if record["variant"] == "symbolic" else teacher_messages(task.name, inst)
+        )
         assert prompt == expected
         assert answer == {"role": "assistant", "content": format_answer(sample["optimal_plan"])}
         scores = task.score(inst, answer["content"])
         assert scores["success"] == 1 and scores["optimal"] == 1 and scores["format"] == 1
     assert set(variants) == set(samples) and all(v == ["symbolic", "teacher"] for v in variants.values())
     teacher = [r for r in records if r["variant"] == "teacher"]
-    assert all(r["messages"][0]["role"] == "system" and REFERENCE_PLAN_LABEL in r["messages"][1]["content"] for r in teacher)
+    assert all(
+        r["messages"][0]["role"] == "system" and REFERENCE_PLAN_LABEL in r["messages"][1]["content"] for r in teacher
+    )
     symbolic = [r for r in records if r["variant"] == "symbolic"]
     assert all([m["role"] for m in r["messages"]] == ["user", "assistant"] for r in symbolic)
 
 
 def test_no_reference_plan_and_task_mix(data):
     root, path = data
-    out, name, count = export_llamafactory([path], root / "sp_noref", kind="symbolic-plan", reference_plan=False,
-                                           per_level=1, name="plan_text")
+    out, name, count = export_llamafactory(
+        [path], root / "sp_noref", kind="symbolic-plan", reference_plan=False, per_level=1, name="plan_text"
+    )
     assert name == "plan_text" and count == 2 * 6
     _, records = _records(out, name)
     assert not any(REFERENCE_PLAN_LABEL in json.dumps(r["messages"]) for r in records)
@@ -72,8 +82,11 @@ def test_no_reference_plan_and_task_mix(data):
 
 def test_cli(data, tmp_path):
     root, path = data
-    run = lambda *a: subprocess.run([sys.executable, "-m", "task_envs", "data", "export", "llamafactory", *map(str, a)],
-                                    capture_output=True, text=True)
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "task_envs", "data", "export", "llamafactory", *map(str, a)],
+        capture_output=True,
+        text=True,
+    )
     r = run("--data", path, "--out", tmp_path / "sp", "--kind", "symbolic-plan")
     assert r.returncode == 0, r.stderr
     assert "36 symbolic-plan records" in r.stdout and "dataset: mgsd_symbolic_plan" in r.stdout

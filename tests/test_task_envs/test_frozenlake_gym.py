@@ -5,7 +5,8 @@ illegal and end the episode; everything else (moves, holes, goal) must match ste
 """
 
 import gymnasium as gym
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from task_envs import get_task
 
@@ -14,7 +15,9 @@ task = get_task("frozenlake")
 
 
 @settings(max_examples=150, deadline=None)
-@given(level=st.integers(2, 8), seed=st.integers(0, 2**31), plan=st.lists(st.sampled_from(list(GYM_ACTION)), max_size=30))
+@given(
+    level=st.integers(2, 8), seed=st.integers(0, 2**31), plan=st.lists(st.sampled_from(list(GYM_ACTION)), max_size=30)
+)
 def test_simulator_matches_gymnasium(level, seed, plan):
     instance = task.generate(level, seed)
     env = gym.make("FrozenLake-v1", desc=list(instance.rows), is_slippery=False)

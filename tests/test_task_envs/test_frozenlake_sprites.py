@@ -4,11 +4,11 @@ gymnasium 1.4 renamed and redrew its sprites; the base install pins the range wh
 """
 
 import hashlib
-import tomllib
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 from task_envs.errors import TaskError

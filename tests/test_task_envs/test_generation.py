@@ -4,7 +4,8 @@ import itertools
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from task_envs import DIFFICULTIES, TASKS, TaskError, get_task
 from task_envs.maze import WALL_BITS
@@ -22,7 +23,7 @@ def test_instance_is_a_pure_function_of_level_and_seed(name):
 def test_every_level_in_bounds_and_every_difficulty_generates(name):
     task = get_task(name)
     for level in range(task.min_level, task.max_level + 1):
-        for difficulty in (DIFFICULTIES if task.balanced_difficulty else (None,)):
+        for difficulty in DIFFICULTIES if task.balanced_difficulty else (None,):
             inst = task.generate(level, 5, difficulty)
             length = task.optimal_length(inst)
             if difficulty:
@@ -52,7 +53,9 @@ def test_maze_is_perfect():
     for level in (3, 4, 5, 6, 9):
         for seed in range(10):
             inst = task.generate(level, seed)
-            passages = sum(1 for row in inst.walls for m in row for b in (WALL_BITS["down"], WALL_BITS["right"]) if not m & b)
+            passages = sum(
+                1 for row in inst.walls for m in row for b in (WALL_BITS["down"], WALL_BITS["right"]) if not m & b
+            )
             assert passages == level * level - 1  # a spanning tree has n - 1 edges
             for r in range(level):
                 assert inst.walls[r][0] & WALL_BITS["left"] and inst.walls[r][-1] & WALL_BITS["right"]
@@ -104,15 +107,18 @@ def test_record_round_trip_is_lossless_and_json_safe(name, seed, pick):
     assert task.optimal_plan(back) == task.optimal_plan(inst)
 
 
-@pytest.mark.parametrize("name, mutate, field", [
-    ("frozenlake", lambda r: r["state"].update(map=["SFF", "FFF"]), "state.map"),
-    ("frozenlake", lambda r: r["state"].update(map=["SFX", "FFF", "FFG"]), "state.map"),
-    ("maze", lambda r: r["state"].update(start=[9, 9]), "start"),
-    ("maze", lambda r: r["state"]["layout"][0].pop(), "layout"),
-    ("minibehaviour", lambda r: r["state"].update(table=[[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [2, 2]]), "table"),
-    ("minibehaviour", lambda r: r["state"].update(agent="north"), "agent"),
-    ("maze", lambda r: r.update(task="frozenlake"), "task"),
-])
+@pytest.mark.parametrize(
+    "name, mutate, field",
+    [
+        ("frozenlake", lambda r: r["state"].update(map=["SFF", "FFF"]), "state.map"),
+        ("frozenlake", lambda r: r["state"].update(map=["SFX", "FFF", "FFG"]), "state.map"),
+        ("maze", lambda r: r["state"].update(start=[9, 9]), "start"),
+        ("maze", lambda r: r["state"]["layout"][0].pop(), "layout"),
+        ("minibehaviour", lambda r: r["state"].update(table=[[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [2, 2]]), "table"),
+        ("minibehaviour", lambda r: r["state"].update(agent="north"), "agent"),
+        ("maze", lambda r: r.update(task="frozenlake"), "task"),
+    ],
+)
 def test_bad_records_name_the_field(name, mutate, field):
     task = get_task(name)
     record = task.to_record(task.generate(task.default_levels[0], 1))

@@ -24,7 +24,11 @@ def test_vsp_import_parses_tables_and_keeps_the_benchmark_image(tmp_path):
     for sample, inst in ds.instances():
         level, n = sample["level"], int(sample["id"].rsplit("_", 1)[1])
         assert inst.rows == written[(level, n)].rows
-        assert sample["source"] == {"benchmark": "vsp", "file": f"level{level}/table/{n}.txt", "image": f"level{level}/img/{n}.png"}
+        assert sample["source"] == {
+            "benchmark": "vsp",
+            "file": f"level{level}/table/{n}.txt",
+            "image": f"level{level}/img/{n}.png",
+        }
         assert sample["split"] == "test" and "seed" not in sample
         image = Image.open(out / sample["image"])
         assert image.size == (256, 256) and image.mode == "RGB"
@@ -39,12 +43,15 @@ def test_vsp_levels_filter_and_reuse(tmp_path):
     assert import_vsp(tmp_path / "maps", tmp_path / "vsp", levels=[4], progress=False)[1] is False
 
 
-@pytest.mark.parametrize("corrupt, message", [
-    (lambda t: t.replace("_", "?", 1), "line 3: unknown cell token '?'"),
-    (lambda t: t.replace("| Row 1 | ", "| Row 1 | _ | ", 1), "line 3: expected 3 cells in the row, got 4"),
-    (lambda t: "\n".join(t.splitlines()[:-1]), "expected 3 'Row' lines, found 2"),
-    (lambda t: t.replace("@", "_"), "exactly one S and one G"),
-])
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda t: t.replace("_", "?", 1), "line 3: unknown cell token '?'"),
+        (lambda t: t.replace("| Row 1 | ", "| Row 1 | _ | ", 1), "line 3: expected 3 cells in the row, got 4"),
+        (lambda t: "\n".join(t.splitlines()[:-1]), "expected 3 'Row' lines, found 2"),
+        (lambda t: t.replace("@", "_"), "exactly one S and one G"),
+    ],
+)
 def test_vsp_malformed_table_names_file_and_line(tmp_path, corrupt, message):
     write_vsp(tmp_path / "maps", levels=(3,), per_level=1)
     table = tmp_path / "maps" / "level3" / "table" / "0.txt"
@@ -80,12 +87,15 @@ def test_visualplanning_import_renders_from_meta(tmp_path, name):
         assert (np.asarray(Image.open(out / sample["image"])) == np.asarray(task.render(inst))).all()
 
 
-@pytest.mark.parametrize("line, message", [
-    ("{not json", "line 2: not valid JSON"),
-    ('{"input_state": []}', "line 2: missing field 'meta'"),
-    ('{"meta": {"level": 4, "start_pos": 99, "target_pos": 1, "layout": []}}', "line 2: field 'meta.layout'"),
-    ('{"meta": {"level": "four"}}', "line 2: field 'meta.level'"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("{not json", "line 2: not valid JSON"),
+        ('{"input_state": []}', "line 2: missing field 'meta'"),
+        ('{"meta": {"level": 4, "start_pos": 99, "target_pos": 1, "layout": []}}', "line 2: field 'meta.layout'"),
+        ('{"meta": {"level": "four"}}', "line 2: field 'meta.level'"),
+    ],
+)
 def test_visualplanning_malformed_line_names_file_and_line(tmp_path, line, message):
     src = tmp_path / "test_dataset.jsonl"
     write_visualplanning(src, "maze", (3,), per_level=1)
@@ -108,14 +118,25 @@ def test_visualplanning_position_outside_the_grid(tmp_path, name, field):
         import_visualplanning(name, src, tmp_path / "out", progress=False)
 
 
-@pytest.mark.parametrize("found, asked, level", [("maze", "minibehaviour", 3), ("maze", "minibehaviour", 4),
-                                                 ("maze", "frozenlake", 4), ("frozenlake", "maze", 5),
-                                                 ("frozenlake", "minibehaviour", 5), ("minibehaviour", "maze", 5),
-                                                 ("minibehaviour", "frozenlake", 5)])
+@pytest.mark.parametrize(
+    "found, asked, level",
+    [
+        ("maze", "minibehaviour", 3),
+        ("maze", "minibehaviour", 4),
+        ("maze", "frozenlake", 4),
+        ("frozenlake", "maze", 5),
+        ("frozenlake", "minibehaviour", 5),
+        ("minibehaviour", "maze", 5),
+        ("minibehaviour", "frozenlake", 5),
+    ],
+)
 def test_visualplanning_wrong_task_is_named(tmp_path, found, asked, level):
     """A file of another task is a wrong-task error (not a level or field error), before any other check."""
     src = tmp_path / "test_dataset.jsonl"
     write_visualplanning(src, found, (level,), per_level=1)
-    with pytest.raises(DatasetError, match=f"line 1: field 'meta': this is a {found} case, not {asked} "
-                                           rf"\(import it with --task {found}\)$"):
+    with pytest.raises(
+        DatasetError,
+        match=f"line 1: field 'meta': this is a {found} case, not {asked} "
+        rf"\(import it with --task {found}\)$",
+    ):
         import_visualplanning(asked, src, tmp_path / "out", progress=False)

@@ -21,9 +21,11 @@ def test_atomic_writes_get_the_mode_open_would_give(tmp_path, umask, mask, mode)
     umask(mask)
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
-    for path, write in ((tmp_path / "a.txt", lambda p: atomic_write_text(p, "a")),
-                        (tmp_path / "b.bin", lambda p: atomic_write_bytes(p, b"b")),
-                        (tmp_path / "c.json", lambda p: atomic_write_json(p, {"c": 1}))):
+    for path, write in (
+        (tmp_path / "a.txt", lambda p: atomic_write_text(p, "a")),
+        (tmp_path / "b.bin", lambda p: atomic_write_bytes(p, b"b")),
+        (tmp_path / "c.json", lambda p: atomic_write_json(p, {"c": 1})),
+    ):
         write(path)
         assert stat.S_IMODE(path.stat().st_mode) == mode == stat.S_IMODE(plain.stat().st_mode), path
 

@@ -1,8 +1,9 @@
 """LICENSE is the MIT text pyproject declares; CITATION.cff cites the MGSD paper and matches the package."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPER = "Learning Visual Spatial Planning from Symbolic State via Modality-Gap-Aware Self-Distillation"

@@ -1,7 +1,8 @@
 """The base install stays light: no torch, transformers or training framework; prompts ship as data."""
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("torch", "transformers", "llamafactory", "verl", "vllm", "peft", "accelerate", "deepspeed")

@@ -3,13 +3,19 @@
 import time
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from task_envs import TASKS, get_task, parse_answer
 from task_envs.answers import SCORINGS
 
 ALPHABET = st.sampled_from(list("<>/answerANSWER udlrUDLR,;.-→←↑↓ \n\tpickdrop0123é漢😀"))
-fragments = st.lists(st.one_of(st.text(ALPHABET, max_size=20), st.sampled_from(["<answer>", "</answer>", "<ANSWER>", "pick up", "RRDL"])), max_size=30)
+fragments = st.lists(
+    st.one_of(
+        st.text(ALPHABET, max_size=20), st.sampled_from(["<answer>", "</answer>", "<ANSWER>", "pick up", "RRDL"])
+    ),
+    max_size=30,
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -33,17 +39,20 @@ def test_score_never_raises_on_any_text(text, task):
     assert scores["optimal"] <= scores["success"] and scores["upstream_optimal"] <= scores["upstream_success"]
 
 
-@pytest.mark.parametrize("text", [
-    "<answer>" * 20_000,
-    "</answer>" * 20_000,
-    "<answer>" * 10_000 + "</answer>",
-    "<answer>" + "R" * 200_000 + "</answer>",
-    "<answer>" + "UPICK" * 20_000 + "</answer>",
-    "<answer>" + "pick " * 20_000 + "</answer>",
-    "<answer>" + "-> " * 50_000 + "</answer>",
-    "a" * 300_000,
-    "<answer>" + "x" * 300_000 + "</answer>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<answer>" * 20_000,
+        "</answer>" * 20_000,
+        "<answer>" * 10_000 + "</answer>",
+        "<answer>" + "R" * 200_000 + "</answer>",
+        "<answer>" + "UPICK" * 20_000 + "</answer>",
+        "<answer>" + "pick " * 20_000 + "</answer>",
+        "<answer>" + "-> " * 50_000 + "</answer>",
+        "a" * 300_000,
+        "<answer>" + "x" * 300_000 + "</answer>",
+    ],
+)
 def test_adversarial_inputs_are_linear(text):
     t0 = time.perf_counter()
     for task in TASKS:

@@ -5,11 +5,21 @@ import re
 import pytest
 
 from task_envs import TASKS, get_task
-from task_envs.perception import (MOVE_SET, OPEN_DIRECTIONS, POSITION, POSITIONS, QUESTIONS, SIZE,
-                                  format_perception, perception_prompt, perception_target, perception_truth,
-                                  score_perception)
 from task_envs.frozenlake import FrozenLakeInstance
 from task_envs.minibehaviour import MiniBehaviourInstance, table_cells
+from task_envs.perception import (
+    MOVE_SET,
+    OPEN_DIRECTIONS,
+    POSITION,
+    POSITIONS,
+    QUESTIONS,
+    SIZE,
+    format_perception,
+    perception_prompt,
+    perception_target,
+    perception_truth,
+    score_perception,
+)
 
 
 def instances(name, count=8):

@@ -5,7 +5,8 @@ import pytest
 
 from task_envs import TASKS, get_task
 from task_envs.prompts import PLAN_PROMPTS, load_prompt
-from task_envs.render import maze as maze_render, minibehaviour as mb_render
+from task_envs.render import maze as maze_render
+from task_envs.render import minibehaviour as mb_render
 from task_envs.render.frozenlake import draw_board, fit_to_canvas, render_frozenlake
 
 

@@ -19,8 +19,10 @@ LAKE = FrozenLakeInstance(3, ("SFF", "FHF", "FFG"))
 
 def open_maze(level, start, target):
     """A maze with only the border walled (not perfect, but handy for rule tests)."""
-    layout = [[{"north": r == 0, "south": r == level - 1, "west": c == 0, "east": c == level - 1}
-               for c in range(level)] for r in range(level)]
+    layout = [
+        [{"north": r == 0, "south": r == level - 1, "west": c == 0, "east": c == level - 1} for c in range(level)]
+        for r in range(level)
+    ]
     return MazeInstance(level, walls_from_layout(layout, level), start, target)
 
 
@@ -56,14 +58,17 @@ def test_lenient_mode_reads_untagged_text_and_skips_unknown_words():
     assert FL.score(LAKE, "Moves: R R D D", lenient=True)["format"] == 0
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("up, down, left, right", ("up", "down", "left", "right")),
-    ("U D L R", ("up", "down", "left", "right")),
-    ("RRDL", ("right", "right", "down", "left")),
-    ("→ → ↓ ←", ("right", "right", "down", "left")),
-    ("Right -> Right -> Down", ("right", "right", "down")),
-    ("1. up\n2. left", None),  # numbering digits are invalid tokens
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("up, down, left, right", ("up", "down", "left", "right")),
+        ("U D L R", ("up", "down", "left", "right")),
+        ("RRDL", ("right", "right", "down", "left")),
+        ("→ → ↓ ←", ("right", "right", "down", "left")),
+        ("Right -> Right -> Down", ("right", "right", "down")),
+        ("1. up\n2. left", None),  # numbering digits are invalid tokens
+    ],
+)
 def test_accepted_move_spellings(body, expected):
     parsed = parse_answer(f"<answer>{body}</answer>", "maze")
     if expected is None:
@@ -75,7 +80,13 @@ def test_accepted_move_spellings(body, expected):
 def test_pick_and_drop_only_for_minibehaviour():
     mb = parse_answer("<answer>up, pick up, left, put down</answer>", "minibehaviour")
     assert mb.actions == ("up", "pick", "left", "drop") and mb.ok
-    assert parse_answer("<answer>UUPICKRDROP</answer>", "minibehaviour").actions == ("up", "up", "pick", "right", "drop")
+    assert parse_answer("<answer>UUPICKRDROP</answer>", "minibehaviour").actions == (
+        "up",
+        "up",
+        "pick",
+        "right",
+        "drop",
+    )
     maze = parse_answer("<answer>up, pick</answer>", "maze")
     assert maze.invalid_tokens == ("pick",) and not maze.ok
 

@@ -63,7 +63,9 @@ def test_frozenlake_facts(t, inst):
     assert positions(f["Holes"]) == {p for p, (e, _) in into.items() if e == FELL}
     rows = text.split("F frozen ice):\n")[1].splitlines()[:n]
     holes, goal = positions(f["Holes"]), positions(f["Goal"])
-    assert {(r, c) for r, c in cells(n) if rows[r][c] == "H"} == holes and {(r, c) for r, c in cells(n) if rows[r][c] == "G"} == goal
+    assert {(r, c) for r, c in cells(n) if rows[r][c] == "H"} == holes and {
+        (r, c) for r, c in cells(n) if rows[r][c] == "G"
+    } == goal
     safe = words(f["Safe first actions (legal, and not into a hole)"])
     assert safe == safe_by_play(t, inst) and not any(t.simulate(inst, [a]).fell for a in safe)
     assert t.symbolic_state(inst) in teacher_context("frozenlake", inst)
@@ -92,8 +94,10 @@ def test_minibehaviour_facts(t, inst):
     assert positions(f["Table cells"]) == table
     walkable = [p for p in cells(n) if p not in table]
     assert positions(f["Cells next to the printer (pick is legal there)"]) == {
-        p for p in walkable if p not in positions(f["Printer"]) and t.step(inst, (*p, False), "pick")[1] != ILLEGAL}
+        p for p in walkable if p not in positions(f["Printer"]) and t.step(inst, (*p, False), "pick")[1] != ILLEGAL
+    }
     assert positions(f["Cells next to the table (drop is legal there while carrying)"]) == {
-        p for p in walkable if t.step(inst, (*p, True), "drop")[1] == SUCCESS}
+        p for p in walkable if t.step(inst, (*p, True), "drop")[1] == SUCCESS
+    }
     assert f["Pick legal at the start"] == ("yes" if t.step(inst, start, "pick")[1] != ILLEGAL else "no")
     assert words(f["Safe first actions (legal, and not into a hole)"]) == safe_by_play(t, inst)

@@ -26,19 +26,22 @@ def up(text, task="frozenlake"):
     return parsed.actions, parsed.invalid_tokens
 
 
-@pytest.mark.parametrize("text, actions", [
-    # no tag: the whole text is read, stray words included
-    ("go up then left. RRDD", ("up", "left")),
-    ("I'd go right", ("down", "right")),  # the "d" of "I'd" is a word-bounded token
-    # the compact path (FrozenLake/Maze): separators , ; | / > - and whitespace removed, then LRUD0123 per character
-    ("<answer>R, R -> D | D</answer>", ("right", "right", "down", "down")),
-    ("<answer>rrdd</answer>", ("right", "right", "down", "down")),  # upper-cased first
-    ("<answer>2 2 1 1</answer>", ("right", "right", "down", "down")),  # digits 0-3: left, down, right, up
-    ("<answer>RRDL.</answer>", ()),  # a dot breaks the compact path, and RRDL. is no word-bounded token
-    # word spellings: -ward(s) as moves; arrows are not read
-    ("<answer>Leftwards, upward</answer>", ("left", "up")),
-    ("<answer>→ → ↓ ↓</answer>", ()),
-])
+@pytest.mark.parametrize(
+    "text, actions",
+    [
+        # no tag: the whole text is read, stray words included
+        ("go up then left. RRDD", ("up", "left")),
+        ("I'd go right", ("down", "right")),  # the "d" of "I'd" is a word-bounded token
+        # the compact path (FrozenLake/Maze): separators , ; | / > - and whitespace removed, then LRUD0123 per character
+        ("<answer>R, R -> D | D</answer>", ("right", "right", "down", "down")),
+        ("<answer>rrdd</answer>", ("right", "right", "down", "down")),  # upper-cased first
+        ("<answer>2 2 1 1</answer>", ("right", "right", "down", "down")),  # digits 0-3: left, down, right, up
+        ("<answer>RRDL.</answer>", ()),  # a dot breaks the compact path, and RRDL. is no word-bounded token
+        # word spellings: -ward(s) as moves; arrows are not read
+        ("<answer>Leftwards, upward</answer>", ("left", "up")),
+        ("<answer>→ → ↓ ↓</answer>", ()),
+    ],
+)
 def test_reading_of_moves(text, actions):
     assert up(text)[0] == actions
 
@@ -61,14 +64,19 @@ def test_unknown_words_are_ignored_and_invalid_tokens_still_play():
     assert up("<answer>R 4 R 5</answer>") == (("right", "right"), ("4", "5"))
 
 
-@pytest.mark.parametrize("text, actions", [
-    ("<answer>D, D, R, pick up, R, R, D, PLACE</answer>", ("down", "down", "right", "pick", "up", "right", "right",
-                                                           "down", "drop")),  # "pick up" is pick then up
-    ("<answer>grab 5 4 drop pick-up pickup</answer>", ("pick", "drop", "pick", "drop", "pick", "pick")),
-    ("<answer>put down</answer>", ("down",)),  # a bare PUT is never matched
-    ("<answer>UUPICK</answer>", ()),  # no compact path for MiniBehaviour
-    ("<answer>0 1 2 3</answer>", ("left", "down", "right", "up")),
-])
+@pytest.mark.parametrize(
+    "text, actions",
+    [
+        (
+            "<answer>D, D, R, pick up, R, R, D, PLACE</answer>",
+            ("down", "down", "right", "pick", "up", "right", "right", "down", "drop"),
+        ),  # "pick up" is pick then up
+        ("<answer>grab 5 4 drop pick-up pickup</answer>", ("pick", "drop", "pick", "drop", "pick", "pick")),
+        ("<answer>put down</answer>", ("down",)),  # a bare PUT is never matched
+        ("<answer>UUPICK</answer>", ()),  # no compact path for MiniBehaviour
+        ("<answer>0 1 2 3</answer>", ("left", "down", "right", "up")),
+    ],
+)
 def test_reading_of_minibehaviour(text, actions):
     assert up(text, "minibehaviour")[0] == actions
 

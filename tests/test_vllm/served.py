@@ -23,14 +23,23 @@ SERVERS = {"vllm": "serve_vllm.sh", "llamafactory": "serve_llamafactory.sh"}
 
 def setup_env(name: str) -> str:
     """Python of the environment NAME (created on first use)."""
-    return subprocess.run(["bash", str(ROOT / "requirements" / "setup_env.sh"), name], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["bash", str(ROOT / "requirements" / "setup_env.sh"), name], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def tiny_model() -> Path:
     """The tiny Qwen3-VL (models/tiny-qwen3-vl), built by the sft environment as the quickstart does."""
-    out = subprocess.run([setup_env("sft"), "-m", "mgsd_sft.tiny_model", "--out", str(ROOT / "models" / "tiny-qwen3-vl")],
-                         capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            [setup_env("sft"), "-m", "mgsd_sft.tiny_model", "--out", str(ROOT / "models" / "tiny-qwen3-vl")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return Path(out)
 
 
@@ -57,8 +66,14 @@ def serve(server: str, model: Path, workdir: Path, env: dict | None = None, time
     else:
         full.update({"PORT": str(port)})
     with log.open("w") as out:
-        proc = subprocess.Popen(["bash", str(ROOT / "evaluate" / SERVERS[server])], env=full, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+        proc = subprocess.Popen(
+            ["bash", str(ROOT / "evaluate" / SERVERS[server])],
+            env=full,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
+        )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + timeout
     try:
@@ -91,15 +106,22 @@ def stop(proc: subprocess.Popen, timeout: float = 60) -> None:
             proc.wait(10)
 
 
-def chat(url: str, model: str, image: Path | None, text: str, max_tokens: int = 8, timeout: float = 300,
-         seed: int = 1) -> dict:
+def chat(
+    url: str, model: str, image: Path | None, text: str, max_tokens: int = 8, timeout: float = 300, seed: int = 1
+) -> dict:
     content = [{"type": "text", "text": text}]
     if image is not None:
         data = base64.b64encode(image.read_bytes()).decode()
         content.insert(0, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}})
-    body = {"model": model, "max_tokens": max_tokens, "temperature": 1.0, "seed": seed,
-            "messages": [{"role": "user", "content": content}]}
-    request = urllib.request.Request(url + "/chat/completions", json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})
+    body = {
+        "model": model,
+        "max_tokens": max_tokens,
+        "temperature": 1.0,
+        "seed": seed,
+        "messages": [{"role": "user", "content": content}],
+    }
+    request = urllib.request.Request(
+        url + "/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())

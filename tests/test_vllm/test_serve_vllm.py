@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from served import ROOT, chat, get_json, serve, setup_env, stop
 
 SCRIPT = ROOT / "evaluate" / "serve_vllm.sh"
@@ -23,7 +22,9 @@ def fake_gpus(tmp_path: Path, count: int) -> dict:
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     smi = bindir / "nvidia-smi"
-    smi.write_text("#!/bin/sh\n" + "".join(f'echo "GPU {i}: NVIDIA H100 80GB HBM3 (UUID: GPU-fake-{i})"\n' for i in range(count)))
+    smi.write_text(
+        "#!/bin/sh\n" + "".join(f'echo "GPU {i}: NVIDIA H100 80GB HBM3 (UUID: GPU-fake-{i})"\n' for i in range(count))
+    )
     smi.chmod(0o755)
     return {"PATH": f"{bindir}:{os.environ['PATH']}"}
 
@@ -53,8 +54,11 @@ def test_one_replica_per_gpu_on_consecutive_ports(tiny_model, tmp_path):
 def test_cuda_visible_devices_limits_the_replicas_to_the_listed_gpus(tiny_model, tmp_path):
     rc, replicas, err = plan(tiny_model, tmp_path, 8, CUDA_VISIBLE_DEVICES="2,5,7")
     assert rc == 0, err
-    assert replicas == [("http://127.0.0.1:8000/v1", "CUDA_VISIBLE_DEVICES=2"), ("http://127.0.0.1:8001/v1", "CUDA_VISIBLE_DEVICES=5"),
-                        ("http://127.0.0.1:8002/v1", "CUDA_VISIBLE_DEVICES=7")]
+    assert replicas == [
+        ("http://127.0.0.1:8000/v1", "CUDA_VISIBLE_DEVICES=2"),
+        ("http://127.0.0.1:8001/v1", "CUDA_VISIBLE_DEVICES=5"),
+        ("http://127.0.0.1:8002/v1", "CUDA_VISIBLE_DEVICES=7"),
+    ]
     rc, replicas, err = plan(tiny_model, tmp_path, 8, CUDA_VISIBLE_DEVICES="1,2,3,4,6", TP="2")
     assert rc == 0, err
     assert [d for _, d in replicas] == ["CUDA_VISIBLE_DEVICES=1,2", "CUDA_VISIBLE_DEVICES=3,4"]
@@ -71,12 +75,22 @@ def test_too_few_gpus_is_a_one_line_error(tiny_model, tmp_path):
 
 
 def test_no_visible_gpu_serves_one_replica_on_the_cpu(tiny_model, tmp_path):
-    for gpus, env in ((None, {}), (4, {"CUDA_VISIBLE_DEVICES": ""}), (4, {"CUDA_VISIBLE_DEVICES": "-1"}), (4, {"DEVICE": "cpu"})):
+    for gpus, env in (
+        (None, {}),
+        (4, {"CUDA_VISIBLE_DEVICES": ""}),
+        (4, {"CUDA_VISIBLE_DEVICES": "-1"}),
+        (4, {"DEVICE": "cpu"}),
+    ):
         rc, replicas, err = plan(tiny_model, tmp_path, gpus, **env)
         assert rc == 0 and replicas == [("http://127.0.0.1:8000/v1", "cpu")], (env, err)
-        for flag in ("--dtype float32", "--enforce-eager", "--max-model-len 4096", '--limit-mm-per-prompt {"image": 1, "video": 0}',
-                     '--mm-processor-kwargs {"min_pixels": 65536, "max_pixels": 262144}',
-                     "--no-enable-chunked-prefill --max-num-batched-tokens 4096"):
+        for flag in (
+            "--dtype float32",
+            "--enforce-eager",
+            "--max-model-len 4096",
+            '--limit-mm-per-prompt {"image": 1, "video": 0}',
+            '--mm-processor-kwargs {"min_pixels": 65536, "max_pixels": 262144}',
+            "--no-enable-chunked-prefill --max-num-batched-tokens 4096",
+        ):
             assert flag in err, (flag, err)
         assert "--gpu-memory-utilization" not in err
 
@@ -112,8 +126,12 @@ def test_concurrent_seeded_requests_keep_the_engine_alive(vllm_server, test_spli
     url, name, proc, workdir = vllm_server
     images = sorted((test_split / "images").glob("*.png"))
     with ThreadPoolExecutor(16) as pool:
-        replies = list(pool.map(lambda i: chat(url, name, images[i % len(images)], "Plan the route. " * 60, max_tokens=4,
-                                                seed=i), range(16)))
+        replies = list(
+            pool.map(
+                lambda i: chat(url, name, images[i % len(images)], "Plan the route. " * 60, max_tokens=4, seed=i),
+                range(16),
+            )
+        )
     assert sum(r["usage"]["prompt_tokens"] for r in replies) > 4096
     assert all(r["choices"][0]["finish_reason"] in ("length", "stop") for r in replies)
     assert "EngineDeadError" not in (workdir / "logs" / "replica_0.log").read_text()
@@ -124,11 +142,28 @@ def test_the_urls_file_lists_the_running_replica_and_run_ckpt_eval_uses_it(vllm_
     urls_file = workdir / "logs" / "base_urls.txt"
     assert urls_file.read_text() == url + "\n"
     env = {k: v for k, v in os.environ.items() if k not in ("BASE_URLS", "DATA_DIRS")}
-    env.update({"BASE_URLS_FILE": str(urls_file), "DATA_DIRS": str(test_split), "OUT_DIR": str(tmp_path / "runs"),
-                "PIPELINES": "planning", "LIMIT": "1", "MAX_TOKENS": "8", "CONCURRENCY": "4", "LABEL": "tiny",
-                "EVAL_ARGS": "--temperature 1.0 --seed 1", "MGSD_EVAL_PYTHON": setup_env("eval")})
-    proc_eval = subprocess.run(["bash", str(ROOT / "evaluate" / "run_ckpt_eval.sh")], env=env, capture_output=True,
-                               text=True, timeout=600, cwd=ROOT)
+    env.update(
+        {
+            "BASE_URLS_FILE": str(urls_file),
+            "DATA_DIRS": str(test_split),
+            "OUT_DIR": str(tmp_path / "runs"),
+            "PIPELINES": "planning",
+            "LIMIT": "1",
+            "MAX_TOKENS": "8",
+            "CONCURRENCY": "4",
+            "LABEL": "tiny",
+            "EVAL_ARGS": "--temperature 1.0 --seed 1",
+            "MGSD_EVAL_PYTHON": setup_env("eval"),
+        }
+    )
+    proc_eval = subprocess.run(
+        ["bash", str(ROOT / "evaluate" / "run_ckpt_eval.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert proc_eval.returncode == 0, proc_eval.stderr[-3000:]
     assert f"endpoints: {url} (from {urls_file}, written by serve_vllm.sh" in proc_eval.stderr
     rows = [json.loads(line) for line in (tmp_path / "runs" / "planning" / "results.jsonl").read_text().splitlines()]

@@ -40,10 +40,12 @@ class ImagePolicy:
 
     def answer(self, i: int) -> str:
         plan = list(self.samples[i]["optimal_plan"])
-        return [f"The path is clear.\n{format_answer(plan)}",
-                f"Going part of the way.\n{format_answer(plan[: len(plan) // 2])}",
-                "I cannot tell from this picture.",
-                "<answer>jump twice</answer>"][i % 4]
+        return [
+            f"The path is clear.\n{format_answer(plan)}",
+            f"Going part of the way.\n{format_answer(plan[: len(plan) // 2])}",
+            "I cannot tell from this picture.",
+            "<answer>jump twice</answer>",
+        ][i % 4]
 
     def __call__(self, request: dict) -> str:
         parts = [p for m in request["messages"] if isinstance(m.get("content"), list) for p in m["content"]]
@@ -58,8 +60,27 @@ class ImagePolicy:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     out = tmp_path_factory.mktemp("vlmeval") / "test"
-    proc = subprocess.run([str(BIN / "mgsd"), "data", "generate", "--split", "test", "--per-level", "1", "--seed", "3",
-                           "--out", str(out), "--workers", "1", "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            str(BIN / "mgsd"),
+            "data",
+            "generate",
+            "--split",
+            "test",
+            "--per-level",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -81,15 +102,28 @@ def server(data):
 def run_vlmeval(env: dict, timeout=300) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LMUData", "MGSD_VLMEVAL_DIR"))}
     full.update(MGSD_VLMEVAL_PYTHON=sys.executable, **env)
-    return subprocess.run(["bash", str(ROOT / "evaluate" / "run_vlmeval.sh")], capture_output=True, text=True,
-                          env=full, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        ["bash", str(ROOT / "evaluate" / "run_vlmeval.sh")],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
 def vlmeval_run(data, server, tmp_path_factory):
     out = tmp_path_factory.mktemp("vlmeval_out")
-    env = dict(DATA_DIRS=str(data), BASE_URL=server.base_url, MODEL=MODEL, OUT=str(out), API_KEY=SECRET,
-               DATASETS="MGSD_All MGSD_Maze", CONCURRENCY="4")
+    env = dict(
+        DATA_DIRS=str(data),
+        BASE_URL=server.base_url,
+        MODEL=MODEL,
+        OUT=str(out),
+        API_KEY=SECRET,
+        DATASETS="MGSD_All MGSD_Maze",
+        CONCURRENCY="4",
+    )
     start = len(server.policy.asked)
     proc = run_vlmeval(env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -115,7 +149,9 @@ def test_vlmeval_own_result_files(vlmeval_run, data, server):
         policy = server.policy
         by_id = {s["id"]: policy.answer(i) for i, s in enumerate(policy.samples)}
         assert [p for p in preds["prediction"]] == [by_id[c].strip() for c in preds["case_id"]]
-        assert (run_dir / f"{MODEL}_{name}_acc.csv").read_text().splitlines()[0].startswith("task,level,n,errors,success")
+        assert (
+            (run_dir / f"{MODEL}_{name}_acc.csv").read_text().splitlines()[0].startswith("task,level,n,errors,success")
+        )
         assert (run_dir / f"{MODEL}_{name}_score.json").is_file()
     status = json.loads((run_dir / "status.json").read_text())
     for name in ("MGSD_All", "MGSD_Maze"):
@@ -138,9 +174,26 @@ def test_vlmeval_own_result_files(vlmeval_run, data, server):
 
 def test_scores_equal_mgsd_eval_on_the_same_replies(vlmeval_run, data, server, tmp_path):
     start = len(server.policy.asked)
-    proc = subprocess.run([str(BIN / "mgsd"), "eval", "planning", "--data", str(data), "--base-url", server.base_url,
-                           "--model", MODEL, "--out", str(tmp_path / "run"), "--quiet"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [
+            str(BIN / "mgsd"),
+            "eval",
+            "planning",
+            "--data",
+            str(data),
+            "--base-url",
+            server.base_url,
+            "--model",
+            MODEL,
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(server.policy.asked[start:]) == sorted(s["id"] for s in load_dataset(data).samples)
     mgsd_summary = json.loads((tmp_path / "run" / "summary.json").read_text())["metrics"]
@@ -149,7 +202,7 @@ def test_scores_equal_mgsd_eval_on_the_same_replies(vlmeval_run, data, server, t
     for key in ("all_tasks_macro", "by_task", "by_task_level", "micro"):
         assert vlmeval_summary[key] == mgsd_summary[key], key
     macro = vlmeval_summary["all_tasks_macro"]
-    assert 0 < macro["success"] < 1 and 0 < macro["format"] < 1 and 0 < macro["parse"] < 1   # a mix, not a constant
+    assert 0 < macro["success"] < 1 and 0 < macro["format"] < 1 and 0 < macro["parse"] < 1  # a mix, not a constant
     # the maze-only dataset: the maze rows of the same scores
     maze = json.loads((run_dir / f"{MODEL}_MGSD_Maze_score.json").read_text())
     assert maze["by_task"] == {"maze": mgsd_summary["by_task"]["maze"]}
@@ -159,7 +212,7 @@ def test_scores_equal_mgsd_eval_on_the_same_replies(vlmeval_run, data, server, t
 
 
 def test_rerun_resumes_and_other_settings_are_refused(vlmeval_run, server):
-    env, out = vlmeval_run["env"], vlmeval_run["out"]
+    env = vlmeval_run["env"]
     before = server.chat_count
     proc = run_vlmeval(env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -172,8 +225,17 @@ def test_rerun_resumes_and_other_settings_are_refused(vlmeval_run, server):
 
 def test_dry_run_prints_settings_and_writes_nothing(data, server, tmp_path):
     out = tmp_path / "out"
-    proc = run_vlmeval(dict(DATA_DIRS=str(data), BASE_URL=server.base_url, MODEL=MODEL, OUT=str(out), API_KEY=SECRET,
-                            DRY_RUN="1", DATASETS="MGSD_Maze"))
+    proc = run_vlmeval(
+        dict(
+            DATA_DIRS=str(data),
+            BASE_URL=server.base_url,
+            MODEL=MODEL,
+            OUT=str(out),
+            API_KEY=SECRET,
+            DRY_RUN="1",
+            DATASETS="MGSD_Maze",
+        )
+    )
     assert proc.returncode == 0, proc.stderr
     settings = json.loads(proc.stdout)
     assert settings["config"]["model"][MODEL]["api_base"] == server.base_url + "/chat/completions"
@@ -183,11 +245,24 @@ def test_dry_run_prints_settings_and_writes_nothing(data, server, tmp_path):
 
 
 def test_bad_settings_fail_early(data, tmp_path):
-    proc = run_vlmeval(dict(DATA_DIRS=str(tmp_path / "nowhere"), BASE_URL="http://127.0.0.1:9/v1", MODEL=MODEL,
-                            OUT=str(tmp_path / "out")))
+    proc = run_vlmeval(
+        dict(
+            DATA_DIRS=str(tmp_path / "nowhere"),
+            BASE_URL="http://127.0.0.1:9/v1",
+            MODEL=MODEL,
+            OUT=str(tmp_path / "out"),
+        )
+    )
     assert proc.returncode == 2 and "not a dataset folder" in proc.stderr
-    proc = run_vlmeval(dict(DATA_DIRS=str(data), BASE_URL="http://127.0.0.1:9/v1", MODEL=MODEL,
-                            OUT=str(tmp_path / "out"), DATASETS="MGSD_Chess"))
+    proc = run_vlmeval(
+        dict(
+            DATA_DIRS=str(data),
+            BASE_URL="http://127.0.0.1:9/v1",
+            MODEL=MODEL,
+            OUT=str(tmp_path / "out"),
+            DATASETS="MGSD_Chess",
+        )
+    )
     assert proc.returncode == 2 and "DATASETS: unknown 'MGSD_Chess'" in proc.stderr
 
 
@@ -195,8 +270,12 @@ def test_documented_registration(data, tmp_path, monkeypatch):
     """evaluate/README.md: one MGSD_All.tsv export, then VLMEvalKit builds MGSD_Maze by name (from --data or a
     --config entry naming the class) after register(); no VLMEvalKit file is changed."""
     tsv = tmp_path / "MGSD_All.tsv"
-    proc = subprocess.run([str(BIN / "mgsd"), "data", "export", "vlmeval", "--data", str(data), "--out", str(tsv)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [str(BIN / "mgsd"), "data", "export", "vlmeval", "--data", str(data), "--out", str(tsv)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     monkeypatch.setenv("LMUData", str(tmp_path))
     monkeypatch.delenv("MGSD_VLMEVAL_DIR", raising=False)
@@ -207,12 +286,13 @@ def test_documented_registration(data, tmp_path, monkeypatch):
     import vlmeval.run
 
     register()
-    register()   # idempotent
+    register()  # idempotent
     assert [c.__name__ for c in vlmeval.dataset.DATASET_CLASSES].count("MGSD_Maze") == 1
     maze = vlmeval.dataset.build_dataset("MGSD_Maze")
     assert set(maze.data["category"]) == {"maze"} and len(maze) == sum(1 for _ in maze.data["index"])
-    from_config = vlmeval.run.build_dataset_from_config({"MGSD_All": {"class": "MGSD_All", "dataset": "MGSD_All"}},
-                                                        "MGSD_All")
+    from_config = vlmeval.run.build_dataset_from_config(
+        {"MGSD_All": {"class": "MGSD_All", "dataset": "MGSD_All"}}, "MGSD_All"
+    )
     assert len(from_config) == len(load_dataset(data).samples)
     message = maze.build_prompt(maze.data.iloc[0])
     assert message[0]["type"] == "image" and Path(message[0]["value"]).is_file()

@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import types
-from typing import Any, Optional
+from typing import Any
 
 import psutil
 import torch
-
 from verl.plugin.platform import PlatformBase, PlatformRegistry
 
 #: The name selected with ``VERL_PLATFORM=cpu``.
@@ -25,8 +24,18 @@ PLATFORM_NAME = "cpu"
 def _device_module() -> types.ModuleType:
     """``torch.cpu`` plus the ``torch.cuda`` calls verl makes that the CPU has no use for."""
     module = types.ModuleType("mgsd_opcd.verl_cpu.device")
-    for name in ("Event", "Stream", "StreamContext", "current_device", "current_stream", "device_count",
-                 "is_available", "set_device", "stream", "synchronize"):
+    for name in (
+        "Event",
+        "Stream",
+        "StreamContext",
+        "current_device",
+        "current_stream",
+        "device_count",
+        "is_available",
+        "set_device",
+        "stream",
+        "synchronize",
+    ):
         setattr(module, name, getattr(torch.cpu, name))
 
     def noop(*args, **kwargs):
@@ -84,7 +93,7 @@ class PlatformCPU(PlatformBase):
     def set_device(self, device_index: int) -> None:
         return None
 
-    def synchronize(self, device_index: Optional[int] = None) -> None:
+    def synchronize(self, device_index: int | None = None) -> None:
         return None
 
     def manual_seed(self, seed: int) -> None:
@@ -99,7 +108,7 @@ class PlatformCPU(PlatformBase):
     def empty_cache(self) -> None:
         return None
 
-    def get_device_capability(self, device_index: int = 0) -> tuple[Optional[int], Optional[int]]:
+    def get_device_capability(self, device_index: int = 0) -> tuple[int | None, int | None]:
         return None, None
 
     def communication_backend_name(self) -> str:
