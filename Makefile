@@ -1,5 +1,5 @@
 # The two commands a new user runs, and the benchmarks. Each target creates the environment it needs.
-.PHONY: quickstart toy toy-seeds test bench clean
+.PHONY: quickstart toy toy-seeds test test-fast lint format bench clean
 
 quickstart:
 	bash quickstart.sh
@@ -14,6 +14,17 @@ toy-seeds:
 
 test:
 	bash tests/run.sh
+
+# The edit-test loop: the tests that need only the light eval environment (task_envs, evaluation against a mock
+# server, reports, the CLI, lint), under 3 minutes; `make test` is everything, as CI runs it.
+test-fast:
+	MGSD_TEST_SUITES=eval bash tests/run.sh -x
+
+lint:
+	PY=$$(bash requirements/setup_env.sh eval) && $$PY -m ruff check . && $$PY -m ruff format --check .
+
+format:
+	PY=$$(bash requirements/setup_env.sh eval) && $$PY -m ruff check --fix . && $$PY -m ruff format .
 
 bench:
 	PY=$$(bash requirements/setup_env.sh eval) && $$PY benchmarks/bench_task_envs.py

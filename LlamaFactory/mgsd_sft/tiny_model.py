@@ -17,6 +17,7 @@ text planner by ``make toy``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -191,6 +192,15 @@ def build(out: Path | str, force: bool = False, recipe: str = "tiny") -> Path:
     marker = out / "mgsd_tiny.json"
     if not force and marker.is_file() and json.loads(marker.read_text()) == spec:
         return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(out.name + ".lock"), "w") as lock:  # another process may be building the same folder
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and marker.is_file() and json.loads(marker.read_text()) == spec:
+            return out
+        return _build(out, spec)
+
+
+def _build(out: Path, spec: dict) -> Path:
     import torch
     from transformers import GenerationConfig, Qwen3VLConfig, Qwen3VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil

@@ -218,27 +218,6 @@ def write_report(run_paths: list[str], out: str | Path | None = None, training: 
             "plots": plots,
         },
     )
-    extra = sorted(
-        {k for r in rows for k in r}
-        - {
-            "run",
-            "label",
-            "pipeline",
-            "variant",
-            "dataset",
-            "task",
-            "level",
-            "n",
-            "errors",
-            "ci_metric",
-            "ci_low",
-            "ci_high",
-            "ci_method",
-            *PLAN_COLUMNS,
-            *PERCEPTION_COLUMNS,
-            *USAGE_COLUMNS,
-        }
-    )
     fields = [
         "run",
         "label",
@@ -256,8 +235,8 @@ def write_report(run_paths: list[str], out: str | Path | None = None, training: 
         "ci_high",
         "ci_method",
         *USAGE_COLUMNS,
-        *extra,
     ]
+    fields += sorted({k for r in rows for k in r} - set(fields))  # per-question perception keys
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()

@@ -9,20 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from task_envs.metrics import RATE_METRICS
 from task_envs.perception import QUESTIONS
 from task_envs.registry import TASKS
 
-PLAN_COLUMNS = (
-    "success",
-    "optimal",
-    "progress",
-    "format",
-    "parse",
-    "illegal",
-    "fell",
-    "upstream_success",
-    "upstream_optimal",
-)
+PLAN_COLUMNS = tuple(m for m in RATE_METRICS if m != "upstream_parse")
 #: Columns averaged as upstream MGSD did in its macro rows: cases pooled within a task (``pooled_by_task``),
 #: then the mean over tasks (``pooled_macro``); per task and level they are plain rates like the others.
 UPSTREAM_COLUMNS = ("upstream_success", "upstream_optimal")
