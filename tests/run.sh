@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Order: the suites that need only the light environments run while the opcd environment (vLLM's CPU build,
 # verl, ~2.3 GB) builds in the background, in two lanes ("a+b+c": a, and beside it b then c; their tests are
-# mostly one process each, so two use the two cores); "served" is the evaluation against vLLM, the first suite
-# to need that environment.
-suites=${MGSD_TEST_SUITES:-"eval+sft+install+vlmeval served opcd vllm e2e"}
+# mostly one process each, so two use the two cores); "served" (the evaluation against vLLM) and "vllm" are the
+# first to need that environment, and spend most of their time starting servers, side by side.
+suites=${MGSD_TEST_SUITES:-"eval+sft+install+vlmeval served+vllm opcd e2e"}
 served=tests/test_eval/test_pipelines_served.py
 declare -A paths=([eval]="tests/test_task_envs tests/test_eval --ignore=$served" [served]="$served"
                   [sft]="tests/test_sft" [opcd]="tests/test_opcd" [e2e]="tests/test_e2e" [install]="tests/test_install"

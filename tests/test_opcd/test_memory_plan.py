@@ -89,7 +89,7 @@ def test_verl_defaults_mirror_the_recipe():
 
 
 # ---- estimate vs measured ----------------------------------------------------------------------------------
-SIZES = [(64, 2), (1024, 6)]  # (text hidden, layers); head_dim 32 (the tiny's mRoPE)
+SIZES = [(64, 2), (768, 4)]  # (text hidden, layers); head_dim 32 (the tiny's mRoPE)
 
 
 def _sized_model(tiny_model, out: Path, hidden: int, layers: int) -> Path:

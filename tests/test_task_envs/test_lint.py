@@ -10,4 +10,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_ruff_lint_and_format_are_clean():
     for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
         proc = subprocess.run([sys.executable, "-m", "ruff", *args], capture_output=True, text=True, cwd=ROOT)
-        assert proc.returncode == 0, f"ruff {' '.join(args)}: run `make format`\n{proc.stdout[-3000:]}{proc.stderr[-1000:]}"
+        assert proc.returncode == 0, (
+            f"ruff {' '.join(args)}: run `make format`\n{proc.stdout[-3000:]}{proc.stderr[-1000:]}"
+        )
