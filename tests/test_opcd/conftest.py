@@ -1,5 +1,5 @@
-"""Fixtures of the opcd tests: a small generated build exported to verl parquet, the tiny model, another job's
-Ray cluster, and a cluster of two Ray nodes."""
+"""Fixtures of the opcd tests: a small generated build exported to verl parquet, the tiny model, and another
+job's Ray cluster."""
 
 import contextlib
 from pathlib import Path
@@ -87,12 +87,3 @@ def unrelated_ray_cluster():
                     current.unlink()
                 else:
                     current.write_text(previous)
-
-
-@pytest.fixture
-def two_node_cluster(tmp_path):
-    """Two Ray nodes of 2 logical GPUs each, started with `ray start` from a bare shell (raynodes.two_nodes)."""
-    from raynodes import two_nodes
-
-    with two_nodes(tmp_path / "home") as cluster:
-        yield cluster

@@ -1,4 +1,4 @@
-"""OPCD has to learn, with both trainers, through the launcher users run (verl's over two Ray nodes).
+"""OPCD has to learn, with both trainers, through the launcher users run.
 
 The modality gap in miniature: a tiny Qwen3-VL is taught in seconds to plan from the teacher's symbolic
 context (a few SFT steps: it answers in ``<answer>`` blocks with move words). Reading the image prompt, the
@@ -143,32 +143,17 @@ def test_single_process_opcd_learns(gap, tmp_path):
     assert_learned(gap["before"], measure(out / f"global_step_{SP_STEPS}", gap["teacher"], gap["val"]))
 
 
-def test_verl_learns_on_two_ray_nodes_validates_checkpoints_and_merges(gap, tmp_path, two_node_cluster):
+def test_verl_trainer_learns_validates_checkpoints_and_merges(gap, tmp_path, unrelated_ray_cluster):
     """verl's real trainer through the launcher a GPU user runs, with verl's vLLM rollout and vLLM teacher on
-    vLLM's CPU build, over two Ray nodes started as a user starts them (`ray start --head`, then `ray start
-    --address`, token authentication, logical GPUs), from a shell that holds none of the launcher's settings:
-    `NNODES=2 bash EasyR1/train_opcd.sh` with RAY_ADDRESS naming the cluster. The trainer spans both nodes
-    (FSDP over 2 ranks, a rollout server on each); one teacher server.
-
-    Checked: OPCD steps with the teacher reading the symbolic state; validation with the macro keys before and
-    after; every setting the launcher means for its workers is in the environment of every verl worker on both
-    nodes (read from /proc while the run goes: Ray's runtime_env carried it, not `ray start`); logs, metrics,
-    the swanlab offline run, the FSDP2 checkpoint and its tracker land under OUTPUT_DIR; merge_checkpoint.sh
-    (the merged folder loads offline and generates from a task image); and the merged student has learned.
-    (A single-node run's private Ray instance: test_verl_pieces; equal-length batches: test_verl_fixes.)"""
+    vLLM's CPU build: OPCD steps with the teacher
+    reading the symbolic state, validation with the macro keys before and after, an FSDP2 checkpoint and its
+    tracker, swanlab offline, then merge_checkpoint.sh (the merged folder loads offline and generates from a
+    task image), and the merged student has learned. Another job's Ray cluster runs meanwhile: the run starts
+    its own Ray instance and never joins it."""
     import math
-
-    import yaml
-    from raynodes import watch_workers
 
     out = tmp_path / "verl"
     env = {
-        **two_node_cluster["env"],
-        "RAY_ADDRESS": two_node_cluster["address"],
-        "NNODES": "2",
-        "TRAINER_GPUS": "1",
-        "TEACHER_GPUS": "1",
-        "MGSD_OPCD_PYTHON": sys.executable,
         "TRAINER": "verl",
         "MODEL_SIZE": "tiny",
         "MODEL_PATH": str(gap["teacher"]),
@@ -177,49 +162,21 @@ def test_verl_learns_on_two_ray_nodes_validates_checkpoints_and_merges(gap, tmp_
         "VAL_DIR": str(gap["val"].parent),
         "OUTPUT_DIR": str(out),
         "SWANLAB_PROJECT": "mgsd_ci",  # swanlab on, offline without a key
-        "OPCD_OVERRIDES": f"distillation.nnodes=1 trainer.total_training_steps={STEPS} data.train_batch_size={BATCH} "
+        "OPCD_OVERRIDES": f"trainer.total_training_steps={STEPS} data.train_batch_size={BATCH} "
         f"actor_rollout_ref.actor.ppo_mini_batch_size={BATCH} data.max_response_length={RESPONSE} "
         f"actor_rollout_ref.rollout.max_model_len={1024 + RESPONSE} "
         f"actor_rollout_ref.actor.optim.lr=3e-5 trainer.save_freq={STEPS} trainer.test_freq={STEPS} "
         "trainer.total_epochs=2",
     }
     shm_before = set(os.listdir("/dev/shm"))
-    with watch_workers(two_node_cluster["temp_dir"]) as seen:
-        proc = subprocess.run(
-            ["bash", str(ROOT / "EasyR1" / "train_opcd.sh")],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=1200,
-        )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-4000:]
+    proc = run_launcher(env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "TRAINER=verl" in proc.stderr and "DEVICE=cpu" in proc.stderr  # detected: no GPU here
-    assert "Connecting to existing Ray cluster" in output and "Started a local Ray instance" not in output
+    output = proc.stdout + proc.stderr
+    assert "Started a local Ray instance" in output and "Connecting to existing Ray cluster" not in output
     # vLLM's ring buffers of the servers Ray killed are removed by the launcher
     assert not {f for f in set(os.listdir("/dev/shm")) - shm_before if f.startswith("psm_")}
-
-    expected = {
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "WANDB_MODE": "offline",
-        "VERL_FILE_LOGGER_PATH": str(out / "metrics.jsonl"),
-        "SWANLAB_MODE": "offline",
-        "SWANLAB_LOG_DIR": str(out / "swanlog"),
-        "VERL_PLATFORM": "cpu",
-        "VLLM_CPU_KVCACHE_SPACE": "1",
-    }
-    workers = {
-        pid: w
-        for pid, w in seen.items()
-        if w[0] in ("ray::WorkerDict", "ray::TaskRunnerV1", "ray::vLLMHttpServer", "ray::RewardLoopWorker")
-    }
-    assert {w[0] for w in workers.values()} >= {"ray::WorkerDict", "ray::TaskRunnerV1", "ray::vLLMHttpServer"}, seen
-    assert len({raylet for _, raylet, _ in workers.values()}) == 2, "verl's workers did not span both nodes"
-    for name, raylet, got in workers.values():
-        assert {k: got[k] for k in expected} == expected, (name, raylet, got)
-        assert "mgsd_opcd.verl_plugin" in (got["VERL_USE_EXTERNAL_MODULES"] or ""), (name, got)
+    import yaml
 
     resolved = yaml.safe_load((out / "resolved_verl_config.yaml").read_text())  # verl's vLLM rollout and teacher
     assert resolved["actor_rollout_ref"]["rollout"]["name"] == "vllm"
@@ -241,18 +198,16 @@ def test_verl_learns_on_two_ray_nodes_validates_checkpoints_and_merges(gap, tmp_
         metrics = by_step[step]
         assert math.isfinite(metrics["actor/distillation/loss"]) and metrics["actor/distillation/abs_loss"] > 0
         # the actor's packed (remove-padding, sdpa; bf16 mixed precision) probabilities agree with those of the
-        # vLLM servers that sampled: vLLM starts from dummy weights, so this holds only if every sync reached
-        # both (and attention leaking across packed sequences would break it too)
+        # vLLM server that sampled: vLLM starts from dummy weights, so this holds only if every sync reached it
+        # (and attention leaking across packed sequences would break it too)
         assert metrics["training/rollout_probs_diff_mean"] < 0.01
         assert metrics["training/rollout_actor_probs_pearson_corr"] >= 0.99, (step, metrics)
     tracker = json.loads((out / "checkpoint_tracker.json").read_text())
     assert (
         tracker["best_global_step"] == STEPS and (out / f"global_step_{STEPS}" / "actor" / "fsdp_config.json").is_file()
     )
-    assert (out / "latest_checkpointed_iteration.txt").read_text().strip() == str(STEPS)
+    assert not (ROOT / "outputs").exists() and not (ROOT / "mgsd_opcd").exists()  # nothing left in the cwd
     assert "SWANLAB_MODE=offline" in proc.stderr and any((out / "swanlog").rglob("*")), "swanlab wrote no offline run"
-    assert any((out / "hydra").rglob("*.log"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "verl"]  # nothing left in the cwd
     merged = subprocess.run(
         ["bash", str(ROOT / "EasyR1" / "merge_checkpoint.sh"), str(out / f"global_step_{STEPS}")],
         capture_output=True,

@@ -1,8 +1,8 @@
 """mgsd_opcd.verl_fixes: verl 0.9.1 crashed on batches whose sequences all have one length (mRoPE position ids
-packed with the wrong ragged dimension). Unit checks on verl's own packing and transport here, and that the
-fix is in place inside a Ray worker that imports verl (test_verl_pieces). Without the fix, verl's trainer on a
-batch of equal lengths (one task level, one-token responses) dies in ``apply_rotary_pos_emb`` at the first
-log-prob pass (checked by removing the import, with the launcher on two Ray nodes)."""
+packed with the wrong ragged dimension). Unit checks on verl's own packing and transport here; verl's trainer
+through the launcher on a batch built to have equal lengths (one task level, one-token responses) is the run of
+test_two_nodes.py: without the fix such a run dies in ``apply_rotary_pos_emb`` at the first log-prob pass
+(checked by removing the import)."""
 
 import pickle
 
@@ -67,3 +67,6 @@ def test_unknown_layout_is_refused():
     tokens_first = torch.nested.as_nested_tensor([torch.zeros(5, 3), torch.zeros(2, 3)], layout=torch.jagged)
     with pytest.raises(ValueError, match="position_ids"):
         canonical_position_ids(tokens_first)
+
+
+# verl's trainer end to end on a batch of equal lengths: tests/test_opcd/test_two_nodes.py (its run's batch).
