@@ -20,7 +20,8 @@
 #                 OUT/vlmeval_config.json (VLMEvalKit's --config; no key), OUT/<model>/ (VLMEvalKit's results:
 #                 <model>_<dataset>.tsv predictions, <model>_<dataset>_acc.csv and _score.json scores, status.json),
 #                 OUT/logs/ (VLMEvalKit's log)
-#   DATASETS      any of MGSD_All MGSD_FrozenLake MGSD_Maze MGSD_MiniBehaviour [MGSD_All]
+#   DATASETS      any of MGSD_All MGSD_FrozenLake MGSD_Maze MGSD_MiniBehaviour, MGSD_<title> of an installed
+#                 task (mgsd tasks) [MGSD_All]
 #   KIND          plan | perception [plan]       PROMPT  student | direct (plan prompt) [student]
 #   LIMIT         cases per task and level [all]  CONCURRENCY [8]  MAX_TOKENS [the API_CONFIG's, else 4096]
 #   TEMPERATURE   [0.0]  TIMEOUT (s per request) [120]  RETRY (attempts per request) [5]
@@ -48,9 +49,9 @@ fi
 for d in $DATA_DIRS; do
   [[ -f "$d/manifest.json" ]] || { echo "error: $d is not a dataset folder (no manifest.json)" >&2; exit 2; }
 done
+known=" $("$PY" -c 'from mgsd_eval.vlmeval_datasets import datasets; print(*datasets())') "  # one per task
 for d in $DATASETS; do
-  case "$d" in MGSD_All|MGSD_FrozenLake|MGSD_Maze|MGSD_MiniBehaviour) ;;
-    *) echo "error: DATASETS: unknown '$d' (any of MGSD_All MGSD_FrozenLake MGSD_Maze MGSD_MiniBehaviour)" >&2; exit 2 ;; esac
+  [[ "$known" == *" $d "* ]] || { echo "error: DATASETS: unknown '$d' (any of${known% })" >&2; exit 2; }
 done
 case "$KIND" in plan|perception) ;; *) echo "error: KIND must be plan or perception, got '$KIND'" >&2; exit 2 ;; esac
 [[ -z "${API_CONFIG:-}" || -f "$API_CONFIG" ]] || { echo "error: API_CONFIG=$API_CONFIG not found" >&2; exit 2; }

@@ -5,15 +5,16 @@ Canonical semantics (DESIGN.md):
 - no block is a format failure with no actions, unless ``lenient=True`` (API baselines, reported apart),
   in which case the text after the last unclosed ``<answer>`` (or the whole response) is read and
   unknown tokens are skipped;
-- accepted tokens: move words, the letters U/D/L/R (alone or run together, e.g. ``RRDL``), arrows,
-  and for MiniBehaviour ``pick``/``drop`` (also ``pick up``/``pickup``/``put down``...). Anything else in
-  the block is an invalid token, and a block with an invalid token is not a plan (``parse`` = 0).
+- accepted tokens: the task's actions (``Task.actions``), by name or, for the moves and ``pick``/``drop``,
+  as move words, the letters U/D/L/R (alone or run together, e.g. ``RRDL``), arrows, ``pick up``/``pickup``/
+  ``put down``... Anything else in the block is an invalid token, and a block with an invalid token is not
+  a plan (``parse`` = 0).
 
 ``scoring="upstream"`` is upstream MGSD's checkpoint evaluation, which produced the paper's numbers
 (``evaluate/ckpt_eval/evaluate_visualplanning_ckpt.py``: ``extract_answer_text`` and ``parse_actions``),
 quirks included; docs/scoring.md lists them. In short: the block is the one of the last *non-overlapping*
-``<answer>``...first-following-``</answer>`` match, else the whole text; FrozenLake and Maze first try the
-block with ``[whitespace , ; | / > -]`` removed as a run of ``LRUD0123``; otherwise every word-bounded
+``<answer>``...first-following-``</answer>`` match, else the whole text; FrozenLake and Maze (tasks with
+``upstream_compact``) first try the block with ``[whitespace , ; | / > -]`` removed as a run of ``LRUD0123``; otherwise every word-bounded
 action-like token is an action (digits 0-3 as moves, ``PLACE``/``5`` as drop, ``pick up`` as pick then up,
 no arrows) and the rest of the text is ignored; tokens that are no action of the task are invalid, but the
 others are still played (only ``parse`` reports them).
@@ -23,8 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-from .grid import MOVES
+from functools import cache
 
 _OPEN = re.compile(r"<answer>", re.IGNORECASE)
 _CLOSE = re.compile(r"</answer>", re.IGNORECASE)
@@ -84,7 +84,7 @@ _UPSTREAM_MOVES = {
     "3": "up",
     **{w + s: w.lower() for w in ("LEFT", "RIGHT", "UP", "DOWN") for s in ("", "WARD", "WARDS")},
 }
-# only MiniBehaviour maps these; elsewhere they are invalid tokens (and a bare PUT is never matched)
+# read as pick/drop where the task has those actions (MiniBehaviour); elsewhere invalid (a bare PUT never matches)
 _UPSTREAM_HANDS = {
     "PICK-UP": "pick",
     "PICKUP": "pick",
@@ -97,12 +97,6 @@ _UPSTREAM_HANDS = {
 }
 
 SCORINGS = ("strict", "lenient", "upstream")
-
-_TASK_ACTIONS = {
-    "frozenlake": frozenset(MOVES),
-    "maze": frozenset(MOVES),
-    "minibehaviour": frozenset(MOVES) | {"pick", "drop"},
-}
 
 
 @dataclass(frozen=True)
@@ -141,7 +135,7 @@ def extract_answer(text: str) -> str | None:
     return text[last_open.end() : last_close.start()]
 
 
-def _segment(token: str) -> list[str] | None:
+def _segment(token: str, known: tuple[str, ...] = _PIECES) -> list[str] | None:
     """Split a run-together token into known pieces (dynamic programme), or None."""
     n = len(token)
     back: list[int | None] = [None] * (n + 1)
@@ -150,7 +144,7 @@ def _segment(token: str) -> list[str] | None:
     for i in range(n):
         if not reach[i]:
             continue
-        for piece in _PIECES:
+        for piece in known:
             j = i + len(piece)
             if j <= n and not reach[j] and token.startswith(piece, i):
                 reach[j] = True
@@ -167,25 +161,35 @@ def _segment(token: str) -> list[str] | None:
     return pieces[::-1]
 
 
-def _read_actions(body: str, allowed: frozenset[str]) -> tuple[list[str], list[str]]:
+@cache
+def _vocabulary(actions: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(spelling -> action, pieces of a run-together token) for a task's actions: the shared spellings of the
+    moves and pick/drop, and every other action by its own name."""
+    own = {a.lower(): a for a in actions if a.lower() not in _WORDS}
+    return {**_WORDS, **own}, tuple(sorted(own, key=len, reverse=True)) + _PIECES
+
+
+def _read_actions(body: str, actions: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    words, run_pieces = _vocabulary(actions)
+    allowed = set(actions)
     body = _PHRASES.sub(lambda m: _PHRASE_TO_WORD[m.group(1).lower()], body)
-    actions: list[str] = []
+    found: list[str] = []
     invalid: list[str] = []
     for raw in _TOKEN.findall(body):
         token = raw.lower()
-        word = _WORDS.get(token)
+        word = words.get(token)
         if word is not None:
             pieces = [word]
         elif token.isalpha() and token.isascii() and len(token) <= _MAX_RUN:
-            segmented = _segment(token)
-            pieces = [_WORDS[p] for p in segmented] if segmented else []
+            segmented = _segment(token, run_pieces)
+            pieces = [words[p] for p in segmented] if segmented else []
         else:
             pieces = []
         if not pieces or any(p not in allowed for p in pieces):
             invalid.append(raw)
         else:
-            actions.extend(pieces)
-    return actions, invalid
+            found.extend(pieces)
+    return found, invalid
 
 
 def _upstream_block(text: str) -> str | None:
@@ -200,8 +204,8 @@ def _upstream_block(text: str) -> str | None:
     return None if found is None else found.strip()
 
 
-def _upstream_actions(body: str, task: str) -> tuple[list[str], list[str]]:
-    if task in ("frozenlake", "maze"):
+def _upstream_actions(body: str, task) -> tuple[list[str], list[str]]:
+    if task.upstream_compact:
         compact = _UPSTREAM_COMPACT_SEPARATORS.sub("", body).upper()
         if compact and _UPSTREAM_COMPACT.fullmatch(compact):
             return [_UPSTREAM_MOVES[ch] for ch in compact], []
@@ -211,41 +215,42 @@ def _upstream_actions(body: str, task: str) -> tuple[list[str], list[str]]:
         word = raw.upper()  # as upstream: a letter that matched case-insensitively may not upper-case back
         if word in _UPSTREAM_MOVES:
             actions.append(_UPSTREAM_MOVES[word])
-        elif word in _UPSTREAM_HANDS and task == "minibehaviour":
+        elif _UPSTREAM_HANDS.get(word) in task.actions:
             actions.append(_UPSTREAM_HANDS[word])
         else:
             invalid.append(raw)
     return actions, invalid
 
 
-def parse_answer(text: str, task: str, lenient: bool = False, *, scoring: str | None = None) -> ParsedAnswer:
-    """Parse a response for ``task`` under ``scoring`` (strict, lenient or upstream; ``lenient=True`` is
-    ``scoring="lenient"``); see the module docstring for the rules."""
+def parse_answer(text: str, task, lenient: bool = False, *, scoring: str | None = None) -> ParsedAnswer:
+    """Parse a response for ``task`` (a registered name or a Task) under ``scoring`` (strict, lenient or
+    upstream; ``lenient=True`` is ``scoring="lenient"``); see the module docstring for the rules."""
     scoring = scoring or ("lenient" if lenient else "strict")
     if scoring not in SCORINGS:
         raise ValueError(f"unknown scoring {scoring!r}; expected one of {', '.join(SCORINGS)}")
-    try:
-        allowed = _TASK_ACTIONS[task]
-    except KeyError:
-        raise ValueError(f"unknown task {task!r}; expected one of {sorted(_TASK_ACTIONS)}") from None
+    if isinstance(task, str):
+        from .registry import get_task  # the registry imports the tasks, which import this module
+
+        task = get_task(task)
+    actions = tuple(task.actions)
     if not isinstance(text, str):
         raise TypeError(f"response must be a string, got {type(text).__name__}")
     if scoring == "upstream":
         body = _upstream_block(text)
-        actions, invalid = _upstream_actions(text.strip() if body is None else body, task)
-        return ParsedAnswer(tuple(actions), body is not None, body, tuple(invalid), scoring)
+        found, invalid = _upstream_actions(text.strip() if body is None else body, task)
+        return ParsedAnswer(tuple(found), body is not None, body, tuple(invalid), scoring)
     body = extract_answer(text)
     if body is not None:
-        actions, invalid = _read_actions(body, allowed)
+        found, invalid = _read_actions(body, actions)
         if scoring == "lenient":
             invalid = []
-        return ParsedAnswer(tuple(actions), True, body, tuple(invalid), scoring)
+        return ParsedAnswer(tuple(found), True, body, tuple(invalid), scoring)
     if scoring == "strict":
         return ParsedAnswer((), False, None, (), scoring)
     opens = list(_OPEN.finditer(text))
     tail = text[opens[-1].end() :] if opens else text
-    actions, _ = _read_actions(tail, allowed)
-    return ParsedAnswer(tuple(actions), False, tail, (), scoring)
+    found, _ = _read_actions(tail, actions)
+    return ParsedAnswer(tuple(found), False, tail, (), scoring)
 
 
 def format_answer(actions: list[str] | tuple[str, ...]) -> str:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from PIL import Image
 
 from .answers import ParsedAnswer, format_answer, parse_answer
 from .errors import TaskError
+from .grid import MOVES
+from .questions import Question
 
 # Step events.
 MOVED = "moved"
@@ -45,15 +48,34 @@ class Outcome:
 
 
 class Task:
-    """Base class; subclasses set ``name``, ``actions``, level bounds and implement the rules."""
+    """Base class of a task: subclasses set the attributes below and implement the rules (docs/tasks.md).
+
+    Everything else (simulation, optimal plans, progress, scoring, records) follows from ``initial_state`` and
+    ``step``. A task's prompts are package data of the package that defines it: ``prompts/<role>_<name>.txt``
+    for every role of :data:`task_envs.prompts.PROMPT_ROLES` (``prompt_package`` names another package).
+    """
 
     name: str = ""
+    #: Shown in reports and VLMEvalKit dataset names (``MGSD_<title>``); default: the name.
+    title: str = ""
+    #: Every action, in the planner's tie-break order. The parser accepts these names (and, for the four moves
+    #: and pick/drop, the spellings of ``task_envs.answers``).
     actions: tuple[str, ...] = ()
     default_levels: tuple[int, ...] = ()
     min_level: int = 2
     max_level: int = 16
     #: Whether the dataset builder cycles easy/medium/hard targets (upstream does for Maze/MiniBehaviour).
     balanced_difficulty: bool = False
+    #: (width, height) of every rendered image.
+    image_size: tuple[int, int] = (256, 256)
+    #: The numbered questions of the perception prompt; :meth:`perception_truth` answers them.
+    perception_questions: tuple[Question, ...] = ()
+    #: The package whose ``prompts/`` folder holds the task's prompt files (default: the task module's package).
+    prompt_package: str | None = None
+    #: Upstream MGSD's reading (``--scoring upstream``): whether a block that is a run of ``LRUD0123`` is read
+    #: as moves first (its FrozenLake and Maze), and its prompt files' task names (``PROMPT_DIR``), if it had any.
+    upstream_compact: bool = False
+    upstream_prompt_names: tuple[str, str] | None = None
 
     # ---- rules a task implements -------------------------------------------------------------
     def generate(self, level: int, seed: int, difficulty: str | None = None) -> Any:
@@ -73,6 +95,20 @@ class Task:
         """The exact state as text, with the facts a planner needs (the teacher's context and the modality
         gap's symbolic side); every fact it states is true (tests/test_task_envs/test_stated_facts.py)."""
         raise NotImplementedError
+
+    def perception_truth(self, instance: Any) -> dict:
+        """The true answer of every perception question, by key (values as :class:`Question` describes)."""
+        raise NotImplementedError
+
+    def prompt_source(self, role: str) -> tuple[Any, str]:
+        """(the package-data file that holds ``role``'s prompt, its name for messages)."""
+        package = self.prompt_package or type(self).__module__.split(".")[0]
+        name = f"{role}_{self.name}.txt"
+        return resources.files(package).joinpath("prompts", name), f"{package}/prompts/{name}"
+
+    def safe_moves(self, instance: Any) -> frozenset[str]:
+        """The moves among the safe first actions (the answer of a ``moves`` perception question)."""
+        return frozenset(a for a in self.safe_first_actions(instance) if a in MOVES)
 
     def safe_first_actions(self, instance: Any) -> list[str]:
         """The actions that neither break a rule nor end in failure (a hole) from the initial state."""
@@ -200,13 +236,13 @@ class Task:
     def score(self, instance: Any, response_text: str, lenient: bool = False, *, scoring: str | None = None) -> dict:
         """Score a model response: parse the answer (strict, lenient or upstream reading), play it, compare
         with the optimal plan."""
-        parsed = parse_answer(response_text, self.name, lenient, scoring=scoring)
+        parsed = parse_answer(response_text, self, lenient, scoring=scoring)
         return self.score_parsed(instance, parsed)
 
     def score_readings(self, instance: Any, response_text: str, scoring: str = "strict") -> tuple[ParsedAnswer, dict]:
         """(the parsed answer, :meth:`score` under ``scoring``) with ``upstream_success``, ``upstream_optimal``
         and ``upstream_parse`` added: the same reply under upstream's reading, which reports show beside."""
-        parsed = parse_answer(response_text, self.name, scoring=scoring)
+        parsed = parse_answer(response_text, self, scoring=scoring)
         scores = self.score_parsed(instance, parsed)
         upstream = scores if scoring == "upstream" else self.score(instance, response_text, scoring="upstream")
         scores.update({f"upstream_{k}": upstream[k] for k in UPSTREAM_KEYS})

@@ -15,6 +15,7 @@ from gymnasium.envs.toy_text.frozen_lake import generate_random_map
 
 from .base import FELL, ILLEGAL, MOVED, SUCCESS, Task, TaskError
 from .grid import DELTAS, MOVES, Pos, format_pos
+from .questions import MOVE_SET, POSITION, POSITIONS, SIZE, Question
 
 TILES = "SFHG"
 FROZEN_PROBABILITY = 0.9
@@ -71,10 +72,20 @@ def validate_rows(rows: object, level: int) -> tuple[str, ...]:
 
 class FrozenLake(Task):
     name = "frozenlake"
+    title = "FrozenLake"
     actions = MOVES
     default_levels = (3, 4, 5, 6, 7, 8)
     min_level = 2
     max_level = 16
+    perception_questions = (
+        Question(1, "size", SIZE),
+        Question(2, "player", POSITION),
+        Question(3, "goal", POSITION),
+        Question(4, "holes", POSITIONS),
+        Question(5, "safe_moves", MOVE_SET),
+    )
+    upstream_compact = True
+    upstream_prompt_names = ("Frozenlake", "FrozenLake")
 
     def __init__(self, frozen_probability: float = FROZEN_PROBABILITY):
         self.frozen_probability = frozen_probability
@@ -125,6 +136,15 @@ class FrozenLake(Task):
         from .render.frozenlake import render_frozenlake
 
         return render_frozenlake(instance.rows)
+
+    def perception_truth(self, instance: FrozenLakeInstance) -> dict:
+        return {
+            "size": (instance.level, instance.level),
+            "player": instance.start,
+            "goal": instance.goal,
+            "holes": frozenset(instance.holes),
+            "safe_moves": self.safe_moves(instance),
+        }
 
     def symbolic_state(self, instance: FrozenLakeInstance) -> str:
         holes = instance.holes

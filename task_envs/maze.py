@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .base import ILLEGAL, MOVED, SUCCESS, Task, TaskError
 from .grid import DELTAS, MOVES, Pos, format_pos, parse_pos
+from .questions import MOVE_SET, OPEN_DIRECTIONS, POSITION, SIZE, Question
 
 # Wall bits per cell, as upstream's text format: north 1, south 2, west 4, east 8.
 WALL_BITS = {"up": 1, "down": 2, "left": 4, "right": 8}
@@ -62,11 +63,21 @@ def carve(level: int, rng: random.Random) -> tuple[tuple[int, ...], ...]:
 
 class Maze(Task):
     name = "maze"
+    title = "Maze"
     actions = MOVES
     default_levels = (3, 4, 5, 6)
     min_level = 2
     max_level = 16
     balanced_difficulty = True
+    perception_questions = (
+        Question(1, "size", SIZE),
+        Question(2, "player", POSITION),
+        Question(3, "goal", POSITION),
+        Question(4, "open_directions", OPEN_DIRECTIONS),
+        Question(5, "legal_moves", MOVE_SET),
+    )
+    upstream_compact = True
+    upstream_prompt_names = ("Maze", "Maze")
 
     def generate(self, level: int, seed: int, difficulty: str | None = None) -> MazeInstance:
         """A maze for (level, seed); with ``difficulty``, the first of up to 4096 candidates in that bucket."""
@@ -102,6 +113,16 @@ class Maze(Task):
         from .render.maze import render_maze
 
         return render_maze(instance.walls, instance.start, instance.target)
+
+    def perception_truth(self, instance: MazeInstance) -> dict:
+        cells = [(r, c) for r in range(instance.level) for c in range(instance.level)]
+        return {
+            "size": (instance.level, instance.level),
+            "player": instance.start,
+            "goal": instance.target,
+            "open_directions": {cell: frozenset(instance.open_moves(cell)) for cell in cells},
+            "legal_moves": self.safe_moves(instance),
+        }
 
     def symbolic_state(self, instance: MazeInstance) -> str:
         lines = [

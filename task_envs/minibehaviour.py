@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .base import ILLEGAL, MOVED, SUCCESS, Task, TaskError
 from .grid import DELTAS, MOVES, Pos, format_pos, neighbours, parse_pos
+from .questions import MOVE_SET, POSITION, POSITIONS, SIZE, Question
 
 TABLE_ROWS, TABLE_COLS = 2, 3
 _CANDIDATES = 20_000
@@ -47,11 +48,22 @@ def table_cells(top: int, left: int) -> tuple[Pos, ...]:
 
 class MiniBehaviour(Task):
     name = "minibehaviour"
+    title = "MiniBehaviour"
     actions = MOVES + ("pick", "drop")
     default_levels = (5, 6)
     min_level = 4
     max_level = 16
     balanced_difficulty = True
+    perception_questions = (
+        Question(1, "size", SIZE),
+        Question(2, "agent", POSITION),
+        Question(3, "printer", POSITION),
+        Question(4, "table", POSITIONS),
+        Question(5, "printer_side", POSITIONS),
+        Question(6, "table_side", POSITIONS),
+        Question(7, "legal_moves", MOVE_SET),
+    )
+    upstream_prompt_names = ("MiniBehaviour", "MiniBehaviour")
 
     def difficulty_of(self, level: int, plan_length: int) -> str:
         """Upstream's MiniBehaviour buckets (plan length counts pick and drop)."""
@@ -126,6 +138,17 @@ class MiniBehaviour(Task):
         grid[instance.printer[0]][instance.printer[1]] = "P"
         grid[instance.agent[0]][instance.agent[1]] = "A"
         return ["".join(row) for row in grid]
+
+    def perception_truth(self, instance: MiniBehaviourInstance) -> dict:
+        return {
+            "size": (instance.level, instance.level),
+            "agent": instance.agent,
+            "printer": instance.printer,
+            "table": frozenset(instance.table),
+            "printer_side": frozenset(instance.printer_side),
+            "table_side": frozenset(instance.table_side),
+            "legal_moves": self.safe_moves(instance),
+        }
 
     def symbolic_state(self, instance: MiniBehaviourInstance) -> str:
         lines = [

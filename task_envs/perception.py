@@ -1,64 +1,30 @@
 """Perception targets: numbered questions about a task image, their exact answer text, and a per-field scorer.
 
-The questions live in the package-data prompts ``perception_<task>.txt``; this module knows what each
-numbered question asks for (its kind), computes the true answer from the instance, writes the target
-text the SFT stage trains on, and scores a model's reply field by field. Directions are always words.
+The questions live in the perception prompts (``perception_<task>.txt``); the task lists what each numbered
+question asks for (``Task.perception_questions``, :class:`~task_envs.questions.Question`) and computes the true
+answers (``Task.perception_truth``); this module writes the target text the SFT stage trains on and scores a
+model's reply field by field, by the kind of each answer. Directions are always words.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .base import MOVED, SUCCESS
 from .grid import MOVES, Pos, format_pos
 from .prompts import load_prompt
-from .registry import get_task, normalise_task_name
+from .questions import MOVE_SET, OPEN_DIRECTIONS, POSITION, POSITIONS, SET_KINDS, SIZE, Question
+from .registry import get_task, task_names
 
-# Kinds of answer: a grid size, one position, a set of positions, open directions per cell, a set of moves.
-SIZE, POSITION, POSITIONS, OPEN_DIRECTIONS, MOVE_SET = "size", "position", "positions", "open_directions", "moves"
-SET_KINDS = (POSITIONS, OPEN_DIRECTIONS, MOVE_SET)
-
-
-@dataclass(frozen=True)
-class Question:
-    number: int
-    key: str
-    kind: str
-
-
-QUESTIONS: dict[str, tuple[Question, ...]] = {
-    "frozenlake": (
-        Question(1, "size", SIZE),
-        Question(2, "player", POSITION),
-        Question(3, "goal", POSITION),
-        Question(4, "holes", POSITIONS),
-        Question(5, "safe_moves", MOVE_SET),
-    ),
-    "maze": (
-        Question(1, "size", SIZE),
-        Question(2, "player", POSITION),
-        Question(3, "goal", POSITION),
-        Question(4, "open_directions", OPEN_DIRECTIONS),
-        Question(5, "legal_moves", MOVE_SET),
-    ),
-    "minibehaviour": (
-        Question(1, "size", SIZE),
-        Question(2, "agent", POSITION),
-        Question(3, "printer", POSITION),
-        Question(4, "table", POSITIONS),
-        Question(5, "printer_side", POSITIONS),
-        Question(6, "table_side", POSITIONS),
-        Question(7, "legal_moves", MOVE_SET),
-    ),
-}
+__all__ = ["Question", "format_perception", "perception_metrics", "perception_prompt", "perception_target"]
+__all__ += ["perception_truth", "score_perception"]
 
 
 def perception_metrics() -> tuple[str, ...]:
-    """Every key ``score_perception`` can return, headline first (for ``metrics.summarise``)."""
+    """Every key ``score_perception`` can return for the registered tasks, headline first (for
+    ``metrics.summarise``)."""
     keys = ["field_accuracy", "all_correct"]
-    for questions in QUESTIONS.values():
-        for q in questions:
+    for name in task_names():
+        for q in get_task(name).perception_questions:
             keys += [q.key] + ([f"{q.key}_f1"] if q.kind in SET_KINDS else [])
     return tuple(dict.fromkeys(keys))
 
@@ -68,45 +34,9 @@ def perception_prompt(task: str) -> str:
     return load_prompt("perception", task)
 
 
-def _moves_from(task_name: str, instance) -> frozenset[str]:
-    """Moves from the start that the rules allow without ending the episode badly."""
-    task = get_task(task_name)
-    start = task.initial_state(instance)
-    return frozenset(m for m in MOVES if task.step(instance, start, m)[1] in (MOVED, SUCCESS))
-
-
 def perception_truth(task: str, instance) -> dict:
     """The true answer of every question, as structured values (tuples, frozensets, dicts)."""
-    task = normalise_task_name(task)
-    size = (instance.level, instance.level)
-    if task == "frozenlake":
-        return {
-            "size": size,
-            "player": instance.start,
-            "goal": instance.goal,
-            "holes": frozenset(instance.holes),
-            "safe_moves": _moves_from(task, instance),
-        }
-    if task == "maze":
-        cells = {
-            (r, c): frozenset(instance.open_moves((r, c))) for r in range(instance.level) for c in range(instance.level)
-        }
-        return {
-            "size": size,
-            "player": instance.start,
-            "goal": instance.target,
-            "open_directions": cells,
-            "legal_moves": _moves_from(task, instance),
-        }
-    return {
-        "size": size,
-        "agent": instance.agent,
-        "printer": instance.printer,
-        "table": frozenset(instance.table),
-        "printer_side": frozenset(instance.printer_side),
-        "table_side": frozenset(instance.table_side),
-        "legal_moves": _moves_from(task, instance),
-    }
+    return get_task(task).perception_truth(instance)
 
 
 def _format_value(kind: str, value) -> str:
@@ -127,7 +57,7 @@ def _format_value(kind: str, value) -> str:
 
 def format_perception(task: str, truth: dict) -> str:
     """Answer text for structured values: ``1. 4x4`` lines, question 4 of Maze spread over cell lines."""
-    questions = QUESTIONS[normalise_task_name(task)]
+    questions = get_task(task).perception_questions
     lines = []
     for q in questions:
         value = _format_value(q.kind, truth[q.key])
@@ -202,11 +132,11 @@ def _f1(predicted: set, truth: set) -> float:
 def score_perception(task: str, instance, response: str) -> dict:
     """Per-question exact match (``<key>``), set F1 where the answer is a set (``<key>_f1``),
     the fraction of questions right (``field_accuracy``) and ``all_correct``."""
-    task = normalise_task_name(task)
+    questions = get_task(task).perception_questions
     truth = perception_truth(task, instance)
     sections = _sections(response)
     scores: dict[str, float] = {}
-    for q in QUESTIONS[task]:
+    for q in questions:
         text = sections.get(q.number)
         value = _parse_value(q.kind, text) if text is not None else None
         scores[q.key] = int(value is not None and value == truth[q.key])
@@ -214,7 +144,7 @@ def score_perception(task: str, instance, response: str) -> dict:
             scores[f"{q.key}_f1"] = (
                 _f1(_items(q.kind, value), _items(q.kind, truth[q.key])) if value is not None else 0.0
             )
-    exact = [scores[q.key] for q in QUESTIONS[task]]
+    exact = [scores[q.key] for q in questions]
     scores["field_accuracy"] = sum(exact) / len(exact)
     scores["all_correct"] = int(all(exact))
     return scores

@@ -1,5 +1,5 @@
-"""Prompt texts, kept as package data (``task_envs/prompts/<variant>_<task>.txt``), or read from a folder the
-user names (``PROMPT_DIR``).
+"""Prompt texts, kept as package data of each task's package (``<package>/prompts/<variant>_<task>.txt``; the
+built-in tasks' are in ``task_envs/prompts/``), or read from a folder the user names (``PROMPT_DIR``).
 
 One text per role and task, used identically in training and evaluation. Roles:
 ``student`` (brief reasoning, then one answer block; what OPCD trains), ``direct`` (the answer block
@@ -21,11 +21,10 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from .errors import TaskError
-from .registry import normalise_task_name
+from .registry import get_task, normalise_task_name
 
 PLAN_PROMPTS = ("student", "direct")
 PROMPT_ROLES = PLAN_PROMPTS + ("perception", "symbolic", "teacher")
@@ -35,11 +34,6 @@ IMAGE = "<image>"
 STATE = "<TEXT-STATE>"
 _UPSTREAM_IMAGE = "<TEST-IMAGE>"
 _OTHER_IMAGES = ("<IMAGE-1>", "<IMAGE-2>")  # upstream's legend images: never sent here
-_UPSTREAM_TASK = {
-    "frozenlake": ("Frozenlake", "FrozenLake"),
-    "maze": ("Maze", "Maze"),
-    "minibehaviour": ("MiniBehaviour", "MiniBehaviour"),
-}
 _UPSTREAM_NAMES = {
     "student": "opcd_student_{0}.txt",
     "symbolic": "text_student_{0}.txt",
@@ -60,10 +54,10 @@ def prompt_file(variant: str, task: str) -> Path | None:
     folder = prompt_dir()
     if folder is None:
         return None
-    task = normalise_task_name(task)
-    names = [f"{variant}_{task}.txt"]
-    if variant in _UPSTREAM_NAMES and task in _UPSTREAM_TASK:
-        names.append(_UPSTREAM_NAMES[variant].format(*_UPSTREAM_TASK[task]))
+    rules = get_task(task)
+    names = [f"{variant}_{rules.name}.txt"]
+    if variant in _UPSTREAM_NAMES and rules.upstream_prompt_names:
+        names.append(_UPSTREAM_NAMES[variant].format(*rules.upstream_prompt_names))
     return next((folder / n for n in names if (folder / n).is_file()), None)
 
 
@@ -99,8 +93,10 @@ def load_prompt(variant: str, task: str) -> str:
 @cache
 def _read(variant: str, task: str, path: str | None) -> str:
     if path is None:
-        text = resources.files("task_envs").joinpath("prompts", f"{variant}_{task}.txt").read_text(encoding="utf-8")
-        return check_prompt(text, variant, f"task_envs/prompts/{variant}_{task}.txt")
+        source, where = get_task(task).prompt_source(variant)
+        if not source.is_file():
+            raise TaskError(f"{where}: no {variant} prompt for task {task!r} (every role needs one: {PROMPT_ROLES})")
+        return check_prompt(source.read_text(encoding="utf-8"), variant, where)
     return check_prompt(Path(path).read_text(encoding="utf-8"), variant, path)
 
 

@@ -12,7 +12,7 @@ from task_envs.cli.args import add_prompt_dir_argument, add_scoring_argument, us
 from task_envs.cli.data import parse_tasks, resolve_levels
 from task_envs.cli.evaluation import EVAL_EXTRA
 from task_envs.errors import TaskError
-from task_envs.registry import TASKS, get_task, normalise_task_name
+from task_envs.registry import get_task, normalise_task_name, task_names
 
 DEFAULT_MAX_TOKENS = 4096
 
@@ -35,7 +35,7 @@ def _filters(args) -> tuple[list[str] | None, dict | None]:
     tasks = parse_tasks(args.tasks) if args.tasks else None
     if not args.levels:
         return (list(tasks) if tasks else None), None
-    names = tasks or TASKS
+    names = tasks or task_names()
     resolved = resolve_levels(names, args.levels)
     if any("=" not in v for v in args.levels):
         named = set(names)
@@ -157,7 +157,7 @@ def _add_eval_arguments(p: argparse.ArgumentParser, name: str) -> None:
         metavar="SPEC",
         help="only these levels, as for `mgsd data generate`: e.g. 3-5 for every task, maze=3,4 for one; "
         "repeatable, later values win (default: all; tasks not named keep all their levels; valid: "
-        + ", ".join(f"{t} {get_task(t).min_level}-{get_task(t).max_level}" for t in TASKS)
+        + ", ".join(f"{t} {get_task(t).min_level}-{get_task(t).max_level}" for t in task_names())
         + ")",
     )
     p.add_argument(

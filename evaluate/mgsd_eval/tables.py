@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from task_envs import TaskError, get_task
 from task_envs.metrics import RATE_METRICS
-from task_envs.perception import QUESTIONS
 from task_envs.registry import TASKS
 
 PLAN_COLUMNS = tuple(m for m in RATE_METRICS if m != "upstream_parse")
@@ -179,12 +179,20 @@ def cell_table(rows: list[dict], view: View) -> str:
     return _md(header, lines, left=3)
 
 
+def _questions(task: str) -> tuple:
+    """The perception questions of ``task``; none when it is not installed here (its run is still reported)."""
+    try:
+        return get_task(task).perception_questions
+    except TaskError:
+        return ()
+
+
 def perception_tables(rows: list[dict], view: View) -> str:
     """One table per task (each task asks its own questions): exact-match accuracy per field."""
     parts = []
     for task in dict.fromkeys(r["task"] for r in rows if r["task"] != "all"):
         mine = [r for r in rows if r["task"] == task]
-        asked = [q.key for q in QUESTIONS.get(task, ())]  # the task's question order
+        asked = [q.key for q in _questions(task)]  # the task's question order
         fields = [
             c
             for c in asked + list(view.columns)

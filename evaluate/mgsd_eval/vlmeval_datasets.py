@@ -6,7 +6,8 @@ VLMEvalKit is ``ms-vlmeval`` on PyPI (module ``vlmeval``), in its own environmen
     mgsd data export vlmeval --data data/test --out OUT/LMUData/MGSD_All.tsv      # one TSV, every task
     python -m mgsd_eval.vlmeval_datasets --base-url URL --model NAME --work-dir OUT --data MGSD_Maze
 
-The entry adds ``MGSD_FrozenLake``, ``MGSD_Maze``, ``MGSD_MiniBehaviour`` and ``MGSD_All`` to VLMEvalKit's
+The entry adds ``MGSD_<title>`` for every registered task (``MGSD_FrozenLake``, ``MGSD_Maze``, ``MGSD_MiniBehaviour``
+and installed ones: ``mgsd tasks``) and ``MGSD_All`` (every task) to VLMEvalKit's
 dataset registry in its own process (:func:`register`; nothing in VLMEvalKit is changed), writes a VLMEvalKit
 ``--config`` JSON (model class ``GPT4V`` with ``api_base`` = ``<base URL>/chat/completions``, one entry per
 dataset naming its class) and calls VLMEvalKit's own ``run.main``: its inference, its prediction files, its
@@ -37,20 +38,21 @@ from pathlib import Path
 
 from task_envs import get_task
 from task_envs.metrics import summarise
+from task_envs.registry import task_names
 
 from .pipelines import score_reply
 from .summary import summarise_perception
 
-#: dataset name -> tasks it holds (the TSV may hold more; rows are filtered by ``category``)
-DATASETS = {
-    "MGSD_FrozenLake": ("frozenlake",),
-    "MGSD_Maze": ("maze",),
-    "MGSD_MiniBehaviour": ("minibehaviour",),
-    "MGSD_All": ("frozenlake", "maze", "minibehaviour"),
-}
 ALL_TSV = "MGSD_All"
 #: what VLMEvalKit's API models answer when every retry failed (``vlmeval.api.base.BaseAPI.fail_msg``)
 FAIL_MSG = "Failed to obtain answer via API."
+
+
+def datasets() -> dict[str, tuple[str, ...]]:
+    """Dataset name -> the tasks it holds: ``MGSD_<title>`` per registered task, and ``MGSD_All`` (the TSV may
+    hold more; rows are filtered by ``category``)."""
+    names = task_names()
+    return {**{f"MGSD_{get_task(t).title or t}": (t,) for t in names}, ALL_TSV: names}
 
 
 def data_root() -> Path:
@@ -87,9 +89,10 @@ class MGSDBenchmark:
     MODALITY = "IMAGE"
 
     def __init__(self, dataset: str = "MGSD_All"):
-        if dataset not in DATASETS:
-            raise ValueError(f"unknown MGSD dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
-        self.dataset_name = dataset
+        known = datasets()
+        if dataset not in known:
+            raise ValueError(f"unknown MGSD dataset {dataset!r}; expected one of {', '.join(known)}")
+        self.dataset_name, self.tasks = dataset, known[dataset]
 
     def rows(self) -> list[dict]:
         path = tsv_path(self.dataset_name)
@@ -98,9 +101,9 @@ class MGSDBenchmark:
                 f"{path}: no {self.dataset_name}.tsv or {ALL_TSV}.tsv in {path.parent}; write one "
                 f"with `mgsd data export vlmeval --data DIR --out {path.parent / (ALL_TSV + '.tsv')}`"
             )
-        rows = [r for r in read_tsv(path) if r["category"] in DATASETS[self.dataset_name]]
+        rows = [r for r in read_tsv(path) if r["category"] in self.tasks]
         if not rows:
-            raise ValueError(f"{path}: no rows of {', '.join(DATASETS[self.dataset_name])} (column 'category')")
+            raise ValueError(f"{path}: no rows of {', '.join(self.tasks)} (column 'category')")
         return rows
 
     @staticmethod
@@ -181,7 +184,8 @@ def dataset_classes() -> dict[str, type]:
 
     if _CLASSES:
         return dict(_CLASSES)
-    for name in DATASETS:
+    known = datasets()
+    for name in known:
 
         def load_data(self, dataset, _name=name):
             import pandas as pd
@@ -212,7 +216,7 @@ def dataset_classes() -> dict[str, type]:
             (ImageBaseDataset,),
             {
                 "__module__": __name__,
-                "__doc__": f"VLMEvalKit dataset {name}: tasks {', '.join(DATASETS[name])}.",
+                "__doc__": f"VLMEvalKit dataset {name}: tasks {', '.join(known[name])}.",
                 "TYPE": MGSDBenchmark.TYPE,
                 "MODALITY": MGSDBenchmark.MODALITY,
                 "DATASET_URL": {name: ""},
@@ -377,7 +381,7 @@ def _parser() -> argparse.ArgumentParser:
         "--data",
         action="append",
         required=True,
-        choices=sorted(DATASETS),
+        choices=sorted(datasets()),
         help="dataset name (repeatable); reads $LMUData/<name>.tsv or $LMUData/MGSD_All.tsv",
     )
     p.add_argument("--work-dir", required=True, help="VLMEvalKit's --work-dir; results in WORK_DIR/<model>/")

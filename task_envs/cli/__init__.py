@@ -1,4 +1,4 @@
-"""The ``mgsd`` command line: ``mgsd data ...``, ``mgsd oracle``, ``mgsd score``, ``mgsd eval ...``, ``mgsd report``.
+"""The ``mgsd`` command line: ``mgsd tasks``, ``mgsd data ...``, ``mgsd oracle``, ``mgsd score``, ``mgsd eval ...``, ``mgsd report``.
 
 Upper layers add their subcommands through the entry point group ``mgsd.cli``: each entry is a
 ``register(subparsers)`` function (the evaluation package registers ``eval`` and ``report``); ``task_envs``
@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from ..base import TaskError
-from . import data, evaluation, plans
+from . import data, evaluation, plans, tasks
 
 ENTRY_POINT_GROUP = "mgsd.cli"
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="MGSD: visual spatial planning tasks (FrozenLake, Maze, MiniBehaviour), data pipeline and scoring.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    tasks.register(sub)
     data.register(sub)
     plans.register(sub)
     register_providers(sub)

@@ -11,7 +11,7 @@ from ..dataset.folder import load_dataset
 from ..dataset.generate import GenerateSpec, build_dataset
 from ..dataset.importers import import_visualplanning, import_vsp
 from ..dataset.splits import SPLITS
-from ..registry import TASKS, get_task, normalise_task_name
+from ..registry import TASKS, get_task, normalise_task_name, task_names
 from .args import add_prompt_dir_argument, task_arg, use_prompt_dir
 
 
@@ -80,7 +80,7 @@ def parse_tasks(text: str) -> tuple[str, ...]:
     names = [normalise_task_name(t) for t in text.split(",") if t.strip()]
     if not names:
         raise TaskError("--tasks: no task given")
-    return tuple(t for t in TASKS if t in names)
+    return tuple(t for t in task_names() if t in names)
 
 
 def _generate(args) -> int:
@@ -205,14 +205,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the same options give byte-identical files whatever --workers is. Splits are disjoint by "
         "construction: an instance's split is decided by a hash of its content.",
     )
-    gen.add_argument("--tasks", default=",".join(TASKS), help="comma list of tasks (default: all three)")
+    gen.add_argument(
+        "--tasks",
+        default=",".join(TASKS),
+        help="comma list of tasks (`mgsd tasks` lists them; default: the built-in three)",
+    )
     gen.add_argument(
         "--levels",
         action="append",
         metavar="SPEC",
         help="levels (grid sides) for every task, e.g. 4-6 or 4,5; or for one task, e.g. maze=3-6; "
         "repeatable, later values win (default: frozenlake 3-8, maze 3-6, minibehaviour 5-6; "
-        "valid: " + ", ".join(f"{t} {get_task(t).min_level}-{get_task(t).max_level}" for t in TASKS) + ")",
+        "valid: " + ", ".join(f"{t} {get_task(t).min_level}-{get_task(t).max_level}" for t in task_names()) + ")",
     )
     gen.add_argument("--per-level", type=int, default=100, help="samples per task and level (default: 100)")
     gen.add_argument("--split", choices=SPLITS, default="train", help="which split to draw (default: train)")
@@ -232,7 +236,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     vsp = isub.add_parser("vsp", help="VSP FrozenLake maps (level3..level8 folders with table/ and img/)")
     vsp.add_argument("--src", required=True, help="maps root holding level<N>/table/<n>.txt and level<N>/img/<n>.png")
     vp = isub.add_parser("visualplanning", help="a VisualPlanning JSONL file (rendered from each line's meta)")
-    vp.add_argument("--task", required=True, type=task_arg, help="frozenlake, maze or minibehaviour")
+    vp.add_argument("--task", required=True, type=task_arg, choices=TASKS, help="one of " + ", ".join(TASKS))
     vp.add_argument("--src", required=True, help="the JSONL file, e.g. maze/tokenized_dataset/SFT/test_dataset.jsonl")
     vp.add_argument("--split", choices=SPLITS, help="split name to record (default: from the file name, else test)")
     for p in (vsp, vp):

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 from mgsd_eval.summary import summarise_run
-from task_envs.perception import QUESTIONS
+from task_envs import get_task
 
 LEVELS = {"frozenlake": (3, 4, 5), "maze": (3, 4), "minibehaviour": (5, 6)}
 
@@ -26,11 +26,11 @@ def plan_scores(success: bool, rng: random.Random) -> dict:
 
 def perception_scores(task: str, p: float, rng: random.Random) -> dict:
     out = {}
-    for q in QUESTIONS[task]:
+    for q in get_task(task).perception_questions:
         out[q.key] = int(rng.random() < p)
         if q.kind in ("positions", "open_directions", "moves"):
             out[f"{q.key}_f1"] = 1.0 if out[q.key] else rng.random()
-    exact = [out[q.key] for q in QUESTIONS[task]]
+    exact = [out[q.key] for q in get_task(task).perception_questions]
     out["field_accuracy"], out["all_correct"] = sum(exact) / len(exact), int(all(exact))
     return out
 

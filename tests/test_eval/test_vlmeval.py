@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 from evalhelpers import mgsd
 
-from mgsd_eval.vlmeval_datasets import DATASETS, FAIL_MSG, MGSDBenchmark, read_tsv, tsv_path
+from mgsd_eval.vlmeval_datasets import FAIL_MSG, MGSDBenchmark, datasets, read_tsv, tsv_path
 from task_envs.dataset.folder import load_dataset
 
 
@@ -56,7 +56,7 @@ def test_per_task_classes_filter_their_rows(test_split, tmp_path, monkeypatch):
     assert {r["category"] for r in MGSDBenchmark("MGSD_Maze").rows()} == {"maze"}
     with pytest.raises(FileNotFoundError, match="mgsd data export vlmeval"):
         MGSDBenchmark("MGSD_FrozenLake").rows()
-    assert set(DATASETS) == {"MGSD_FrozenLake", "MGSD_Maze", "MGSD_MiniBehaviour", "MGSD_All"}
+    assert set(datasets()) == {"MGSD_FrozenLake", "MGSD_Maze", "MGSD_MiniBehaviour", "MGSD_All"}
 
 
 def test_task_classes_read_the_all_tasks_export(test_split, tmp_path, monkeypatch):
@@ -68,7 +68,7 @@ def test_task_classes_read_the_all_tasks_export(test_split, tmp_path, monkeypatc
     monkeypatch.delenv("MGSD_VLMEVAL_DIR", raising=False)
     monkeypatch.setenv("LMUData", str(tmp_path))
     tasks = {s["task"] for s in load_dataset(test_split).samples}
-    for name, (task,) in ((n, t) for n, t in DATASETS.items() if n != "MGSD_All" and t[0] in tasks):
+    for name, (task,) in ((n, t) for n, t in datasets().items() if n != "MGSD_All" and t[0] in tasks):
         assert tsv_path(name) == tmp_path / "MGSD_All.tsv"
         assert {r["category"] for r in MGSDBenchmark(name).rows()} == {task}
     assert len(MGSDBenchmark("MGSD_All").rows()) == len(load_dataset(test_split).samples)

@@ -214,3 +214,120 @@ def test_parquet_extra_exports_verl(extras, generated, work):
     out = work / "train.parquet"
     run([extras / "mgsd", "data", "export", "verl", "--data", generated, "--out", out, "--quiet"], cwd=work)
     assert pq.read_metadata(out).num_rows == PER_LEVEL * sum(len(get_task(t).default_levels) for t in TASKS)
+
+
+@pytest.fixture(scope="module")
+def plugin(extras, work) -> Path:
+    """The extras venv with the example task plugin (examples/task_plugin) and pytest installed beside mgsd."""
+    plugin_src = work / "src" / "examples" / "task_plugin"
+    run(
+        [extras / "python", "-m", "pip", "install", "--quiet", f"{work / 'src'}[parquet]", f"{plugin_src}[test]"],
+        cwd=work,
+    )
+    return extras
+
+
+def _fixed_route(request: dict) -> str:
+    """The mock model answers one route whatever the case; the task's own scoring of it is what the run reports."""
+    return "Fetch the key first.\n<answer>up, left, down</answer>"
+
+
+def test_example_task_plugin_goes_through_every_stage_by_name(plugin, work):
+    """README "Add your own task": `pip install` the example package, then every stage takes `keydoor` by name."""
+    import pyarrow.parquet as pq
+
+    from mgsd_eval.mock_server import MockServer
+
+    mgsd = [plugin / "mgsd"]
+    listing = run([*mgsd, "tasks", "--strict"], cwd=work).stdout.splitlines()
+    assert [line.split()[0] for line in listing] == [*TASKS, "keydoor"]
+    assert listing[-1].split()[1:3] == ["mgsd-task-keydoor", "0.1.0"]
+    # the package's own tests: the conformance kit and its rules
+    tests = work / "src" / "examples" / "task_plugin" / "tests"
+    assert (
+        "10 passed" in run([plugin / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", tests], cwd=work).stdout
+    )
+
+    data = work / "keydoor"
+    run(
+        [
+            *mgsd,
+            "data",
+            "generate",
+            "--tasks",
+            "keydoor",
+            "--per-level",
+            3,
+            "--split",
+            "test",
+            "--out",
+            data,
+            "--quiet",
+        ],
+        cwd=work,
+    )
+    assert json.loads((data / "manifest.json").read_text())["counts"] == {"keydoor": {"3": 3, "4": 3, "5": 3}}
+    run([*mgsd, "data", "verify", data], cwd=work)
+    run([*mgsd, "oracle", "--data", data, "--out", work / "oracle.jsonl", "--quiet"], cwd=work)
+    run(
+        [*mgsd, "score", "--data", data, "--predictions", work / "oracle.jsonl", "--out", work / "m.json", "--quiet"],
+        cwd=work,
+    )
+    assert json.loads((work / "m.json").read_text())["all_tasks_macro"]["success"] == 1.0
+
+    for kind in ("plan", "perception"):
+        out = work / f"lf_{kind}"
+        run([*mgsd, "data", "export", "llamafactory", "--data", data, "--kind", kind, "--out", out], cwd=work)
+        info = json.loads((out / "dataset_info.json").read_text())
+        rows = json.loads((out / next(iter(info.values()))["file_name"]).read_text())
+        assert len(rows) == 9 and "key" in json.dumps(rows[0]).lower()
+    parquet = work / "keydoor.parquet"
+    run([*mgsd, "data", "export", "verl", "--data", data, "--out", parquet, "--quiet"], cwd=work)
+    row = pq.read_table(parquet).to_pylist()[0]
+    assert row["extra_info"]["task"] == "keydoor" and "Door (locked" in row["extra_info"]["teacher_context"]
+    # the OPCD reward and the teacher's messages, in a process that finds the task through its entry point
+    check = (
+        "import json, sys; from mgsd_opcd.reward import compute_score; from mgsd_opcd.teacher import teacher_messages_for\n"
+        "extra = json.loads(sys.argv[1]); answer = '<answer>' + extra['reference_plan'] + '</answer>'\n"
+        "print(compute_score('mgsd', answer, extra_info=extra)['score'], teacher_messages_for(extra)[0]['content'][:40])"
+    )
+    printed = run([plugin / "python", "-c", check, json.dumps(row["extra_info"])], cwd=work).stdout
+    assert printed.startswith("1.0 You are the planning teacher for a key-a"), printed
+
+    server = MockServer(reply=_fixed_route).start_in_thread()
+    try:
+        for pipeline in ("planning", "perception", "modality-gap"):
+            out = work / f"run_{pipeline}"
+            run(
+                [*mgsd, "eval", pipeline, "--data", data, "--out", out, "--base-url", server.base_url, "--quiet"],
+                cwd=work,
+            )
+            summary = json.loads((out / "summary.json").read_text())
+            assert summary["cases"] >= 9 and summary["errors"] == 0, summary
+    finally:
+        server.stop()
+    # what the run reports is the task's own scoring of the replies (`mgsd score` on the same texts)
+    rows = [json.loads(line) for line in (work / "run_planning" / "results.jsonl").read_text().splitlines()]
+    assert {r["task"] for r in rows} == {"keydoor"} and len(rows) == 9
+    replies = work / "replies.jsonl"
+    replies.write_text("".join(json.dumps({"id": r["case_id"], "response": r["text"]}) + "\n" for r in rows))
+    run([*mgsd, "score", "--data", data, "--predictions", replies, "--out", work / "r.json", "--quiet"], cwd=work)
+    rescored = json.loads((work / "r.json").read_text())["all_tasks_macro"]
+    reported = json.loads((work / "run_planning" / "summary.json").read_text())["metrics"]["all_tasks_macro"]
+    assert [reported[k] for k in ("success", "progress", "illegal")] == [
+        rescored[k] for k in ("success", "progress", "illegal")
+    ]
+    assert reported["illegal"] > 0  # the fixed route walks into walls, the door or the edge somewhere
+    run([*mgsd, "report", work / "run_planning", "--out", work / "report_keydoor"], cwd=work)
+    assert "keydoor" in (work / "report_keydoor" / "report.md").read_text()
+    # VLMEvalKit's class for the task (the class logic; VLMEvalKit itself is the vlmeval suite's)
+    lmu = work / "LMUData"
+    run([*mgsd, "data", "export", "vlmeval", "--data", data, "--out", lmu / "MGSD_All.tsv"], cwd=work)
+    check = (
+        "import os, sys; os.environ['MGSD_VLMEVAL_DIR'] = sys.argv[1]\n"
+        "from mgsd_eval.vlmeval_datasets import MGSDBenchmark\n"
+        "bench = MGSDBenchmark('MGSD_KeyDoor'); rows = bench.rows()\n"
+        "for r in rows: r['prediction'] = r['answer']\n"
+        "print(len(rows), bench.score_predictions(rows)['all_tasks_macro']['success'])"
+    )
+    assert run([plugin / "python", "-c", check, lmu], cwd=work).stdout.split() == ["9", "1.0"]

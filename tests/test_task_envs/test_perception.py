@@ -12,7 +12,6 @@ from task_envs.perception import (
     OPEN_DIRECTIONS,
     POSITION,
     POSITIONS,
-    QUESTIONS,
     SIZE,
     format_perception,
     perception_prompt,
@@ -30,7 +29,7 @@ def instances(name, count=8):
 @pytest.mark.parametrize("name", TASKS)
 def test_prompt_numbers_match_the_question_kinds(name):
     numbers = [int(n) for n in re.findall(r"(?m)^(\d+)\. ", perception_prompt(name))]
-    assert numbers == [q.number for q in QUESTIONS[name]]
+    assert numbers == [q.number for q in get_task(name).perception_questions]
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -63,13 +62,13 @@ def corrupt(kind, value, level):
 def test_every_single_field_corruption_is_caught(name):
     for inst in instances(name, 3):
         truth = perception_truth(name, inst)
-        for q in QUESTIONS[name]:
+        for q in get_task(name).perception_questions:
             broken = dict(truth)
             broken[q.key] = corrupt(q.kind, truth[q.key], inst.level)
             scores = score_perception(name, inst, format_perception(name, broken))
             assert scores[q.key] == 0, (q.key, broken[q.key])
             assert scores["all_correct"] == 0
-            others = [o.key for o in QUESTIONS[name] if o.key != q.key]
+            others = [o.key for o in get_task(name).perception_questions if o.key != q.key]
             assert all(scores[k] == 1 for k in others)
             if q.kind in (POSITIONS, OPEN_DIRECTIONS, MOVE_SET):
                 assert 0.0 <= scores[f"{q.key}_f1"] < 1.0

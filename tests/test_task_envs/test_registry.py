@@ -1,0 +1,113 @@
+"""Task plugins: a package on the path with an ``mgsd.tasks`` entry point adds a task that every lookup finds;
+a broken one is reported, by name, without hiding the others; the parser reads a plugin's own action names."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from task_envs import TASKS, get_task
+from task_envs.answers import parse_answer
+from task_envs.maze import Maze
+from task_envs.registry import register_task, task_names, unregister_task
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _distribution(site: Path, dist: str, module: str, source: str, entries: dict[str, str]) -> None:
+    """A minimal installed distribution under ``site``: its module and a dist-info with the entry points."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-0.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3\n")
+    lines = "".join(f"{name} = {value}\n" for name, value in entries.items())
+    (info / "entry_points.txt").write_text(f"[mgsd.tasks]\n{lines}")
+
+
+def _mgsd(site: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
+    return subprocess.run([sys.executable, "-m", "task_envs", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("site")
+    good = """
+        from task_envs.maze import Maze
+
+        class Corridor(Maze):
+            name = "corridor"
+            title = "Corridor"
+            min_level = 3
+
+            def prompt_source(self, role):
+                return Maze().prompt_source(role)
+    """
+    _distribution(site, "corridor-task", "corridor_task", good, {"corridor": "corridor_task:Corridor"})
+    broken = {"ghost": "ghost_task:Ghost", "renamed": "corridor_task:Corridor", "maze": "corridor_task:Corridor"}
+    _distribution(site, "ghost-task", "ghost_task", "import no_such_module\n", broken)
+    return site
+
+
+def test_mgsd_tasks_lists_installed_tasks_and_reports_broken_ones(site):
+    result = _mgsd(site, "tasks")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:4]] == [*TASKS, "corridor"]
+    assert lines[3].split()[1:3] == ["corridor-task", "0.3"] and "levels 3-16" in lines[3]
+    assert all("(built-in)" in line for line in lines[:3])
+    broken = [line for line in lines[4:]]
+    assert len(broken) == 3 and all("[not loaded]" in line for line in broken)
+    errors = result.stderr.splitlines()
+    assert any("ghost = ghost_task:Ghost (ghost-task 0.3): cannot be loaded: ModuleNotFoundError" in e for e in errors)
+    assert any("renamed = corridor_task:Corridor" in e and "the task's name is 'corridor'" in e for e in errors)
+    assert any("task 'maze' of ghost-task 0.3: the name is taken" in e for e in errors)
+    assert _mgsd(site, "tasks", "--strict").returncode == 1
+
+
+def test_every_stage_finds_an_installed_task_by_name_and_a_broken_one_fails_with_its_reason(site, tmp_path):
+    out = tmp_path / "corridor"
+    result = _mgsd(
+        site, "data", "generate", "--tasks", "corridor", "--per-level", "2", "--levels", "3", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"corridor"' in (out / "manifest.json").read_text()
+    assert _mgsd(site, "data", "verify", str(out)).returncode == 0
+    result = _mgsd(site, "data", "generate", "--tasks", "ghost", "--out", str(tmp_path / "ghost"))
+    assert result.returncode == 2 and "mgsd: error: entry point ghost = ghost_task:Ghost" in result.stderr
+    assert not (tmp_path / "ghost").exists()
+    result = _mgsd(site, "data", "generate", "--tasks", "chess", "--out", str(tmp_path / "chess"))
+    assert "unknown task 'chess'; expected one of frozenlake, maze, minibehaviour, corridor" in result.stderr
+
+
+class _Hopper(Maze):
+    name = "hopper"
+    actions = ("up", "down", "left", "right", "hop")
+
+    def step(self, instance, state, action):
+        return super().step(instance, state, "right" if action == "hop" else action)
+
+
+def test_register_task_at_run_time_and_the_parser_reads_the_tasks_own_actions():
+    task = register_task(_Hopper)
+    try:
+        assert task_names()[-1] == "hopper" and get_task("Hopper") is task
+        assert parse_answer("<answer>hop, HOP up hopleft</answer>", "hopper").actions == (
+            "hop",
+            "hop",
+            "up",
+            "hop",
+            "left",
+        )
+        assert parse_answer("<answer>hop</answer>", "maze").invalid_tokens == ("hop",)
+        with pytest.raises(ValueError, match="already registered"):
+            register_task(_Hopper)
+    finally:
+        unregister_task("hopper")
+    with pytest.raises(ValueError, match="unknown task 'hopper'"):
+        get_task("hopper")
+    with pytest.raises(ValueError, match="built-in"):
+        unregister_task("maze")
