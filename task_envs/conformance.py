@@ -25,7 +25,7 @@ from typing import Any
 from PIL import Image
 
 from .answers import format_answer, parse_answer
-from .base import MOVED, SUCCESS, Task, TaskError
+from .base import ILLEGAL, MOVED, SUCCESS, Task, TaskError
 from .grid import MOVES
 from .questions import MOVE_SET, OPEN_DIRECTIONS, POSITION, POSITIONS, SIZE
 from .registry import get_task, register_task, unregister_task
@@ -156,13 +156,10 @@ def check_images(task: Task, levels=None, seeds=SEEDS) -> None:
 
 
 def _positions(kind: str, value) -> list:
+    """The grid cells an answer names (a position, a set of them, or the cells of open directions)."""
     if kind == POSITION:
         return [value]
-    if kind == POSITIONS:
-        return list(value)
-    if kind == OPEN_DIRECTIONS:
-        return list(value)
-    return []
+    return list(value) if kind in (POSITIONS, OPEN_DIRECTIONS) else []
 
 
 def check_perception(task: Task, levels=None, seeds=SEEDS) -> None:
@@ -193,8 +190,10 @@ def check_perception(task: Task, levels=None, seeds=SEEDS) -> None:
                     assert len(value) == rows * cols, f"{where}: {q.key} covers {len(value)} of {rows * cols} cells"
                     assert all(set(d) <= set(MOVES) for d in value.values()), f"{where}: {q.key} holds non-moves"
                     if start in value:
-                        legal = {m for m in MOVES if task.step(instance, start, m)[1] != "illegal"}
-                        assert set(value[start]) == legal, f"{where}: {q.key} at the start {value[start]}, legal {legal}"
+                        legal = {m for m in MOVES if task.step(instance, start, m)[1] != ILLEGAL}
+                        assert set(value[start]) == legal, (
+                            f"{where}: {q.key} at the start {value[start]}, legal {legal}"
+                        )
             scores = score_perception(task.name, instance, perception_target(task.name, instance))
             assert scores["all_correct"] == 1, f"{where}: the perception target does not score as correct: {scores}"
 
