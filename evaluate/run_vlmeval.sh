@@ -49,7 +49,7 @@ fi
 for d in $DATA_DIRS; do
   [[ -f "$d/manifest.json" ]] || { echo "error: $d is not a dataset folder (no manifest.json)" >&2; exit 2; }
 done
-known=" $("$PY" -c 'from mgsd_eval.vlmeval_datasets import datasets; print(*datasets())') "  # one per task
+known=" $("$PY" -c 'from mgsd_eval.vlmeval_datasets import datasets; print(*datasets())' | tail -n 1) "  # one per task
 for d in $DATASETS; do
   [[ "$known" == *" $d "* ]] || { echo "error: DATASETS: unknown '$d' (any of${known% })" >&2; exit 2; }
 done

@@ -68,9 +68,8 @@ _MAX_RUN = 320
 
 # ---- upstream's reading (scoring="upstream") ----
 # Word-bounded, case-insensitive action tokens, longest spellings first (upstream's LONG_ACTION_PATTERN).
-_UPSTREAM_TOKEN = re.compile(
-    r"\b(?:pick-up|pickup|pick|drop|place|grab|(?:left|right|up|down)(?:wards?)?|[lrud0-5])\b", re.IGNORECASE
-)
+_UPSTREAM_ALTERNATIVES = r"pick-up|pickup|pick|drop|place|grab|(?:left|right|up|down)(?:wards?)?|[lrud0-5]"
+_UPSTREAM_TOKEN = re.compile(rf"\b(?:{_UPSTREAM_ALTERNATIVES})\b", re.IGNORECASE)
 _UPSTREAM_COMPACT_SEPARATORS = re.compile(r"[\s,;|/>\-]+")
 _UPSTREAM_COMPACT = re.compile(r"[LRUD0123]+")
 _UPSTREAM_MOVES = {
@@ -165,8 +164,23 @@ def _segment(token: str, known: tuple[str, ...] = _PIECES) -> list[str] | None:
 def _vocabulary(actions: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, ...]]:
     """(spelling -> action, pieces of a run-together token) for a task's actions: the shared spellings of the
     moves and pick/drop, and every other action by its own name."""
-    own = {a.lower(): a for a in actions if a.lower() not in _WORDS}
+    own = _own_actions(actions)
     return {**_WORDS, **own}, tuple(sorted(own, key=len, reverse=True)) + _PIECES
+
+
+def _own_actions(actions: tuple[str, ...]) -> dict[str, str]:
+    """A task's actions that are not the shared spelling of themselves (none for the built-in tasks): each is read
+    by its own name, also where that name is another action's short spelling (an action called ``u``)."""
+    return {a.lower(): a for a in actions if _WORDS.get(a.lower()) != a}
+
+
+@cache
+def _upstream_tokens(actions: tuple[str, ...]) -> re.Pattern:
+    """Upstream's token pattern, with a task's own action names first (our extension: upstream had none)."""
+    own = sorted(_own_actions(actions), key=len, reverse=True)
+    if not own:
+        return _UPSTREAM_TOKEN
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, own))}|{_UPSTREAM_ALTERNATIVES})\b", re.IGNORECASE)
 
 
 def _read_actions(body: str, actions: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -205,18 +219,20 @@ def _upstream_block(text: str) -> str | None:
 
 
 def _upstream_actions(body: str, task) -> tuple[list[str], list[str]]:
+    """Upstream's reading; a move or hand word the task has no action for is an invalid token."""
+    known = tuple(task.actions)
     if task.upstream_compact:
         compact = _UPSTREAM_COMPACT_SEPARATORS.sub("", body).upper()
-        if compact and _UPSTREAM_COMPACT.fullmatch(compact):
+        if compact and _UPSTREAM_COMPACT.fullmatch(compact) and all(_UPSTREAM_MOVES[ch] in known for ch in compact):
             return [_UPSTREAM_MOVES[ch] for ch in compact], []
+    own = _own_actions(known)
     actions, invalid = [], []
-    for match in _UPSTREAM_TOKEN.finditer(body):
+    for match in _upstream_tokens(known).finditer(body):
         raw = match.group(0)
         word = raw.upper()  # as upstream: a letter that matched case-insensitively may not upper-case back
-        if word in _UPSTREAM_MOVES:
-            actions.append(_UPSTREAM_MOVES[word])
-        elif _UPSTREAM_HANDS.get(word) in task.actions:
-            actions.append(_UPSTREAM_HANDS[word])
+        action = own.get(raw.lower()) or _UPSTREAM_MOVES.get(word) or _UPSTREAM_HANDS.get(word)
+        if action in known:
+            actions.append(action)
         else:
             invalid.append(raw)
     return actions, invalid

@@ -70,7 +70,7 @@ class Task:
     image_size: tuple[int, int] = (256, 256)
     #: The numbered questions of the perception prompt; :meth:`perception_truth` answers them.
     perception_questions: tuple[Question, ...] = ()
-    #: The package whose ``prompts/`` folder holds the task's prompt files (default: the task module's package).
+    #: The package whose ``prompts/`` folder holds the task's prompt files (default: the package of the task's module).
     prompt_package: str | None = None
     #: Upstream MGSD's reading (``--scoring upstream``): whether a block that is a run of ``LRUD0123`` is read
     #: as moves first (its FrozenLake and Maze), and its prompt files' task names (``PROMPT_DIR``), if it had any.
@@ -102,7 +102,7 @@ class Task:
 
     def prompt_source(self, role: str) -> tuple[Any, str]:
         """(the package-data file that holds ``role``'s prompt, its name for messages)."""
-        package = self.prompt_package or type(self).__module__.split(".")[0]
+        package = self.prompt_package or type(self).__module__.rpartition(".")[0] or type(self).__module__
         name = f"{role}_{self.name}.txt"
         return resources.files(package).joinpath("prompts", name), f"{package}/prompts/{name}"
 

@@ -32,6 +32,8 @@ from .registry import get_task, register_task, unregister_task
 
 SEEDS = (0, 1, 2)
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
+_ACTION = re.compile(r"[a-z]+")  # the parser's tokens are runs of letters
+_TITLE = re.compile(r"[A-Za-z0-9_]+")
 
 
 @contextmanager
@@ -64,7 +66,13 @@ def check_attributes(task: Task, levels=None, seeds=SEEDS) -> None:
     assert isinstance(task.name, str) and _NAME.fullmatch(task.name), f"name {task.name!r}: lower-case identifier"
     actions = tuple(task.actions)
     assert actions and len(set(actions)) == len(actions), f"{task.name}: actions {actions} must be distinct, non-empty"
-    assert all(isinstance(a, str) and _NAME.fullmatch(a) for a in actions), f"{task.name}: actions {actions}: words"
+    assert all(isinstance(a, str) and _ACTION.fullmatch(a) for a in actions), (
+        f"{task.name}: actions {actions} must be lower-case letters only (the answer parser reads runs of letters)"
+    )
+    title = task.title or task.name
+    assert _TITLE.fullmatch(title) and title != "All", (
+        f"{task.name}: title {title!r} must be letters, digits or '_', and not 'All' (VLMEvalKit's MGSD_<title>)"
+    )
     assert task.min_level <= task.max_level, f"{task.name}: min_level {task.min_level} > max_level {task.max_level}"
     assert task.default_levels, f"{task.name}: no default_levels"
     assert all(task.min_level <= lv <= task.max_level for lv in task.default_levels), (
@@ -177,7 +185,8 @@ def check_perception(task: Task, levels=None, seeds=SEEDS) -> None:
             keys = [q.key for q in task.perception_questions]
             assert sorted(truth) == sorted(keys), f"{where}: perception_truth keys {sorted(truth)}, questions {keys}"
             start = task.initial_state(instance)
-            safe = {m for m in MOVES if task.step(instance, start, m)[1] in (MOVED, SUCCESS)}
+            moves = [m for m in MOVES if m in task.actions]
+            safe = {m for m in moves if task.step(instance, start, m)[1] in (MOVED, SUCCESS)}
             size = next((truth[q.key] for q in task.perception_questions if q.kind == SIZE), None)
             rows, cols = size or (instance.level, instance.level)
             for q in task.perception_questions:
@@ -190,7 +199,7 @@ def check_perception(task: Task, levels=None, seeds=SEEDS) -> None:
                     assert len(value) == rows * cols, f"{where}: {q.key} covers {len(value)} of {rows * cols} cells"
                     assert all(set(d) <= set(MOVES) for d in value.values()), f"{where}: {q.key} holds non-moves"
                     if start in value:
-                        legal = {m for m in MOVES if task.step(instance, start, m)[1] != ILLEGAL}
+                        legal = {m for m in moves if task.step(instance, start, m)[1] != ILLEGAL}
                         assert set(value[start]) == legal, (
                             f"{where}: {q.key} at the start {value[start]}, legal {legal}"
                         )
@@ -264,6 +273,6 @@ def check_task(task: Task, levels: Iterable[int] | None = None, seeds: Iterable[
     for check in CHECKS:
         try:
             check(task, levels, tuple(seeds))
-        except (AssertionError, TaskError, NotImplementedError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a check that crashes is a failed check, reported with the rest
             failures.append(f"{check.__name__}: {type(exc).__name__}: {exc}")
     return failures

@@ -23,6 +23,7 @@ import os
 from functools import cache
 from pathlib import Path
 
+from . import registry
 from .errors import TaskError
 from .registry import get_task, normalise_task_name
 
@@ -87,11 +88,12 @@ def load_prompt(variant: str, task: str) -> str:
     if variant not in PROMPT_ROLES:
         raise ValueError(f"unknown prompt {variant!r}; expected one of {', '.join(PROMPT_ROLES)}")
     path = prompt_file(variant, task)
-    return _read(variant, normalise_task_name(task), None if path is None else str(path))
+    return _read(variant, normalise_task_name(task), None if path is None else str(path), registry.generation)
 
 
 @cache
-def _read(variant: str, task: str, path: str | None) -> str:
+def _read(variant: str, task: str, path: str | None, generation: int) -> str:
+    """The checked text (cached per registry generation: a name may be registered again with other prompts)."""
     if path is None:
         source, where = get_task(task).prompt_source(variant)
         if not source.is_file():

@@ -38,6 +38,17 @@ class TaskEntry:
 
 
 _entries: dict[str, TaskEntry] | None = None
+#: Bumped whenever the registry changes at run time (what caches keyed by task name include).
+generation = 0
+
+
+def _name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a task name (None: it can): it must be its own normal form and no alias."""
+    if not isinstance(name, str) or not name or name != name.strip().lower().replace("-", "_"):
+        return f"task name {name!r} must be lower case, without spaces or '-'"
+    if name in _ALIASES:
+        return f"task name {name!r} is an alias of {_ALIASES[name]!r}"
+    return None
 
 
 def _version(dist: str) -> str:
@@ -53,13 +64,16 @@ def _load(entry_point) -> TaskEntry:
     where = f"entry point {entry_point.name} = {entry_point.value} ({source})"
     try:
         found = entry_point.load()
+        task = found() if isinstance(found, type) and issubclass(found, Task) else found
     except Exception as exc:  # noqa: BLE001 - any failure of a plugin's import is reported, not raised here
         return TaskEntry(entry_point.name, source, error=f"{where}: cannot be loaded: {type(exc).__name__}: {exc}")
-    task = found() if isinstance(found, type) and issubclass(found, Task) else found
     if not isinstance(task, Task):
         return TaskEntry(entry_point.name, source, error=f"{where}: is neither a Task subclass nor a Task")
     if task.name != entry_point.name:
         return TaskEntry(entry_point.name, source, error=f"{where}: the task's name is {task.name!r}")
+    problem = _name_problem(task.name)
+    if problem:
+        return TaskEntry(entry_point.name, source, error=f"{where}: {problem}")
     return TaskEntry(task.name, source, task)
 
 
@@ -87,21 +101,28 @@ def _registry() -> dict[str, TaskEntry]:
 
 def register_task(task: Task | type[Task], source: str = "registered at run time") -> Task:
     """Add ``task`` (a Task or Task subclass) to this process's registry; a name already taken is an error."""
+    global generation
     task = task() if isinstance(task, type) else task
-    if not isinstance(task, Task) or not task.name:
-        raise TaskError(f"register_task: expected a Task with a name, got {task!r}")
+    if not isinstance(task, Task):
+        raise TaskError(f"register_task: expected a Task or a Task subclass, got {task!r}")
+    problem = _name_problem(task.name)
+    if problem:
+        raise TaskError(f"register_task: {problem}")
     entries = _registry()
-    if task.name in entries or task.name in _ALIASES:
+    if task.name in entries:
         raise TaskError(f"register_task: task {task.name!r} is already registered ({entries[task.name].source})")
     entries[task.name] = TaskEntry(task.name, source, task)
+    generation += 1
     return task
 
 
 def unregister_task(name: str) -> None:
     """Remove a task :func:`register_task` added (built-in tasks stay)."""
+    global generation
     if name in TASKS:
         raise TaskError(f"unregister_task: {name!r} is a built-in task")
     _registry().pop(name, None)
+    generation += 1
 
 
 def task_entries() -> tuple[TaskEntry, ...]:

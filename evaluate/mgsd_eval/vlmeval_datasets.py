@@ -52,7 +52,13 @@ def datasets() -> dict[str, tuple[str, ...]]:
     """Dataset name -> the tasks it holds: ``MGSD_<title>`` per registered task, and ``MGSD_All`` (the TSV may
     hold more; rows are filtered by ``category``)."""
     names = task_names()
-    return {**{f"MGSD_{get_task(t).title or t}": (t,) for t in names}, ALL_TSV: names}
+    found: dict[str, tuple[str, ...]] = {}
+    for t in names:
+        name = f"MGSD_{get_task(t).title or t}"
+        if name in found or name == ALL_TSV or not name.replace("_", "").isalnum():
+            raise ValueError(f"task {t!r}: its VLMEvalKit dataset name {name!r} is taken or not a plain word (title)")
+        found[name] = (t,)
+    return {**found, ALL_TSV: names}
 
 
 def data_root() -> Path:
@@ -101,7 +107,11 @@ class MGSDBenchmark:
                 f"{path}: no {self.dataset_name}.tsv or {ALL_TSV}.tsv in {path.parent}; write one "
                 f"with `mgsd data export vlmeval --data DIR --out {path.parent / (ALL_TSV + '.tsv')}`"
             )
-        rows = [r for r in read_tsv(path) if r["category"] in self.tasks]
+        every = read_tsv(path)
+        rows = [r for r in every if r["category"] in self.tasks]
+        if self.dataset_name == ALL_TSV and len(rows) < len(every):
+            missing = sorted({r["category"] for r in every} - set(self.tasks))
+            raise ValueError(f"{path}: rows of {', '.join(missing)}, not installed here (`mgsd tasks`)")
         if not rows:
             raise ValueError(f"{path}: no rows of {', '.join(self.tasks)} (column 'category')")
         return rows
@@ -182,9 +192,10 @@ def dataset_classes() -> dict[str, type]:
     """The VLMEvalKit classes, subclasses of ``vlmeval.dataset.image_base.ImageBaseDataset`` (imports vlmeval)."""
     from vlmeval.dataset.image_base import ImageBaseDataset
 
-    if _CLASSES:
-        return dict(_CLASSES)
     known = datasets()
+    if set(_CLASSES) == set(known):
+        return dict(_CLASSES)
+    _CLASSES.clear()  # a task was registered since: build them again
     for name in known:
 
         def load_data(self, dataset, _name=name):

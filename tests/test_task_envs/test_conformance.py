@@ -68,3 +68,40 @@ def test_check_task_lists_each_failed_check_and_leaves_the_registry_as_it_was():
     for name in ("carelessmaze", "promptlessmaze"):
         with pytest.raises(ValueError, match=f"unknown task '{name}'"):
             get_task(name)
+
+
+class _Sidestep(Maze):
+    """Only left and right, plus a task-own action: the kit and the three readings handle a task without all moves."""
+
+    name = "sidestep"
+    actions = ("left", "right", "jump")
+
+    def prompt_source(self, role):
+        return Maze().prompt_source(role)
+
+    def generate(self, level, seed, difficulty=None):
+        from task_envs.maze import MazeInstance
+
+        walls = tuple(
+            tuple(15 & ~(4 if c else 0) & ~(8 if c < level - 1 else 0) for c in range(level)) for _ in range(level)
+        )
+        return MazeInstance(level, walls, (0, 0), (0, level - 1), seed)
+
+    def step(self, instance, state, action):
+        if action not in self.actions:
+            raise KeyError(action)  # up and down are no actions here: nothing may ask for them
+        if action == "jump":
+            r, c = state
+            if c + 2 >= instance.level:
+                return state, "illegal", "off_grid"
+            return ((r, c + 2), "success" if (r, c + 2) == instance.target else "moved", None)
+        return super().step(instance, state, action)
+
+
+def test_a_task_with_its_own_actions_and_not_every_move_conforms_and_scores_under_every_reading():
+    task = _Sidestep()
+    assert check_task(task, levels=(4, 5), seeds=(0,)) == []
+    instance = task.generate(5, 0)
+    assert task.optimal_plan(instance) == ["jump", "jump"]
+    assert task.score(instance, "<answer>jump jump</answer>", scoring="upstream")["success"] == 1
+    assert task.score(instance, "<answer>up</answer>", scoring="upstream")["parse"] == 0

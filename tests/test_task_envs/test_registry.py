@@ -111,3 +111,52 @@ def test_register_task_at_run_time_and_the_parser_reads_the_tasks_own_actions():
         get_task("hopper")
     with pytest.raises(ValueError, match="built-in"):
         unregister_task("maze")
+
+
+def test_bad_names_are_refused_and_a_name_registered_again_gets_its_own_prompts(tmp_path):
+    class Named(Maze):
+        pass
+
+    for name, why in (("Hopper", "lower case"), ("minibehavior", "alias of 'minibehaviour'"), ("", "lower case")):
+        Named.name = name
+        with pytest.raises(ValueError, match=why):
+            register_task(Named)
+
+    from task_envs.prompts import load_prompt
+
+    class First(Maze):
+        name = "twice"
+
+        def prompt_source(self, role):
+            return Maze().prompt_source(role)
+
+    class Second(First):
+        def prompt_source(self, role):
+            path = tmp_path / f"{role}.txt"
+            path.write_text(f"the second {role} prompt")
+            return path, str(path)
+
+    for task, expected in ((First, load_prompt("teacher", "maze")), (Second, "the second teacher prompt")):
+        register_task(task)
+        try:
+            assert load_prompt("teacher", "twice") == expected
+        finally:
+            unregister_task("twice")
+
+
+def test_a_task_whose_constructor_fails_is_reported_and_the_others_still_work(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    source = """
+        from task_envs.maze import Maze
+
+        class Fragile(Maze):
+            name = "fragile"
+
+            def __init__(self):
+                raise RuntimeError("no GPU here")
+    """
+    _distribution(site, "fragile-task", "fragile_task", source, {"fragile": "fragile_task:Fragile"})
+    result = _mgsd(site, "tasks")
+    assert result.returncode == 0 and "fragile" in result.stdout and "maze" in result.stdout
+    assert "cannot be loaded: RuntimeError: no GPU here" in result.stderr
