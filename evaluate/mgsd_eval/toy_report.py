@@ -346,7 +346,7 @@ def publish(out: Path, dest: Path, readme: Path | None = None) -> None:
     replace the text between its toy-results markers by toy.md's table section, images pointing into ``dest``."""
     import shutil
 
-    names = ["toy.md", "summary.json", "toy_macro.png", "training_curves.png", "report.md", "report.csv"]
+    names = ["toy.md", "summary.json", "toy_macro.png", "training_curves.png", "diagnostics.png", "report.md", "report.csv"]
     missing = [n for n in names[:3] if not (out / n).is_file()]
     if missing:
         raise TaskError(f"{out}: {', '.join(missing)} missing (write the toy report first)")
@@ -359,10 +359,11 @@ def publish(out: Path, dest: Path, readme: Path | None = None) -> None:
         return
     body = (out / "toy.md").read_text().split("\n## Toy table\n", 1)[-1]
     rel = dest.resolve().relative_to(readme.resolve().parent)
-    body = body.replace("](toy_macro.png)", f"]({rel}/toy_macro.png)").replace(
-        "`training_curves.png`", f"`{rel}/training_curves.png`"
-    )
-    rewrite_readme_section(readme, text, README_START, README_END, body.replace("\n## ", "\n#### "))
+    for image in (n for n in names if n.endswith(".png")):
+        body = body.replace(f"]({image})", f"]({rel}/{image})").replace(f"`{image}`", f"`{rel}/{image}`")
+    # toy.md's sections (## and ###) sit under the README's "### Results of the toy experiment"
+    body = body.replace("\n### ", "\n##### ").replace("\n## ", "\n#### ")
+    rewrite_readme_section(readme, text, README_START, README_END, body)
 
 
 def main(argv=None) -> int:

@@ -2,6 +2,7 @@
 row names, metrics taken from mgsd report's rows, the modality gap closed, summary.json, errors."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -123,7 +124,10 @@ def test_publish_copies_files_and_rewrites_only_the_readme_section(toy_runs, tmp
     assert "old table" not in text and text.startswith("# Project\n\nbefore\n") and text.endswith("## After\nkept\n")
     section = text.split(README_START)[1].split(README_END)[0]
     assert section.count("\n| `") == len(ROWS) and "(evaluate/toy_report/toy_macro.png)" in section
-    assert "\n## " not in section  # toy.md's headings sit below the README's own
+    assert "\n## " not in section and "\n### " not in section  # toy.md's headings sit below the README's own
+    images = re.findall(r"\]\(([^)]+\.png)\)", section)
+    assert "evaluate/toy_report/diagnostics.png" in images
+    assert all((tmp_path / image).is_file() for image in images), images  # every picture the README shows is there
     assert json.loads((dest / "summary.json").read_text()) == json.loads(
         (toy_runs / "report" / "summary.json").read_text()
     )
