@@ -346,7 +346,15 @@ def publish(out: Path, dest: Path, readme: Path | None = None) -> None:
     replace the text between its toy-results markers by toy.md's table section, images pointing into ``dest``."""
     import shutil
 
-    names = ["toy.md", "summary.json", "toy_macro.png", "training_curves.png", "diagnostics.png", "report.md", "report.csv"]
+    names = [
+        "toy.md",
+        "summary.json",
+        "toy_macro.png",
+        "training_curves.png",
+        "diagnostics.png",
+        "report.md",
+        "report.csv",
+    ]
     missing = [n for n in names[:3] if not (out / n).is_file()]
     if missing:
         raise TaskError(f"{out}: {', '.join(missing)} missing (write the toy report first)")
