@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from task_envs.cli.args import add_prompt_dir_argument, add_scoring_argument, use_prompt_dir
 from task_envs.cli.data import parse_tasks, resolve_levels
 from task_envs.cli.evaluation import EVAL_EXTRA
 from task_envs.errors import TaskError
-from task_envs.registry import get_task, normalise_task_name, task_names
+from task_envs.registry import TASKS, get_task, normalise_task_name, task_names
 
 DEFAULT_MAX_TOKENS = 4096
 
@@ -30,12 +31,25 @@ def _need_extra(plots: bool = False):
         raise TaskError(EVAL_EXTRA) from None
 
 
+def _unnamed_tasks(folders: list[str]) -> tuple[str, ...]:
+    """The tasks an all-task ``--levels`` applies to without ``--tasks``: the built-in ones and the installed ones the
+    data holds (by the folders' manifests), so that an installed task the data does not hold never makes the
+    value out of range."""
+    held: set[str] = set()
+    for folder in folders:
+        try:
+            held |= set(json.loads((Path(folder) / "manifest.json").read_text())["counts"])
+        except (OSError, ValueError, KeyError, TypeError):  # the run itself reports a folder it cannot read
+            continue
+    return tuple(t for t in task_names() if t in TASKS or t in held)
+
+
 def _filters(args) -> tuple[list[str] | None, dict | None]:
     """(--tasks, per-task --levels) as given, parsed as ``mgsd data generate`` does; None: no filter."""
     tasks = parse_tasks(args.tasks) if args.tasks else None
     if not args.levels:
         return (list(tasks) if tasks else None), None
-    names = tasks or task_names()
+    names = tasks or _unnamed_tasks(args.data)
     resolved = resolve_levels(names, args.levels)
     if any("=" not in v for v in args.levels):
         named = set(names)

@@ -61,6 +61,23 @@ def test_a_level_for_one_task_leaves_the_others_whole(mock_server, test_split, t
     assert got == {("frozenlake", 6), ("maze", 3), ("minibehaviour", 6)}
 
 
+def test_an_installed_task_the_data_does_not_hold_leaves_an_all_task_level_valid(
+    mock_server, test_split, tmp_path, capsys
+):
+    from task_envs.maze import Maze
+    from task_envs.registry import register_task, unregister_task
+
+    class Tall(Maze):
+        name, min_level = "tall", 10
+
+    register_task(Tall)
+    try:
+        got = run_eval(capsys, mock_server(), test_split, tmp_path / "a", "planning", "--levels", "5")
+    finally:
+        unregister_task("tall")
+    assert got == {("frozenlake", 5), ("maze", 5), ("minibehaviour", 5)}
+
+
 @pytest.mark.parametrize(
     "flags",
     [["--levels", "2"], ["--levels", "3-x"], ["--tasks", "nope"], ["--tasks", "maze", "--levels", "frozenlake=3"]],
