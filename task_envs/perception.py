@@ -15,8 +15,9 @@ from .prompts import load_prompt
 from .questions import MOVE_SET, OPEN_DIRECTIONS, POSITION, POSITIONS, SET_KINDS, SIZE, Question
 from .registry import get_task, task_names
 
+# Question and the kinds are re-exported: callers read them from here
 __all__ = ["Question", "format_perception", "perception_metrics", "perception_prompt", "perception_target"]
-__all__ += ["perception_truth", "score_perception"]
+__all__ += ["perception_truth", "score_perception", "MOVE_SET", "OPEN_DIRECTIONS", "POSITION", "POSITIONS", "SIZE"]
 
 
 def perception_metrics() -> tuple[str, ...]:

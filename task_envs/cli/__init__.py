@@ -26,7 +26,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mgsd",
-        description="MGSD: visual spatial planning tasks (FrozenLake, Maze, MiniBehaviour), data pipeline and scoring.",
+        description="MGSD: visual spatial planning tasks (FrozenLake, Maze, MiniBehaviour and installed ones: mgsd tasks), "
+        "data pipeline and scoring.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     tasks.register(sub)

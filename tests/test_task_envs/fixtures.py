@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 from task_envs import get_task
@@ -89,3 +90,28 @@ def write_visualplanning(path: Path, task_name: str, levels, per_level=3) -> lis
                 )
                 instances.append(inst)
     return instances
+
+
+#: A task package's module: Maze's rules and prompts under the name ``corridor`` (title ``Corridor``).
+CORRIDOR_SOURCE = """
+    from task_envs.maze import Maze
+
+    class Corridor(Maze):
+        name = "corridor"
+        title = "Corridor"
+        min_level = 3
+
+        def prompt_source(self, role):
+            return Maze().prompt_source(role)
+"""
+
+
+def write_task_distribution(site: Path, dist: str, module: str, source: str, entries: dict[str, str]) -> None:
+    """A minimal installed distribution under ``site`` (a folder for PYTHONPATH): its module and a dist-info whose
+    ``mgsd.tasks`` entry points are ``entries``."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{dist.replace('-', '_')}-0.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3\n")
+    lines = "".join(f"{name} = {value}\n" for name, value in entries.items())
+    (info / "entry_points.txt").write_text(f"[mgsd.tasks]\n{lines}")

@@ -4,7 +4,6 @@ a broken one is reported, by name, without hiding the others; the parser reads a
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,9 @@ from task_envs.answers import parse_answer
 from task_envs.maze import Maze
 from task_envs.registry import register_task, task_names, unregister_task
 
+from .fixtures import CORRIDOR_SOURCE, write_task_distribution
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _distribution(site: Path, dist: str, module: str, source: str, entries: dict[str, str]) -> None:
-    """A minimal installed distribution under ``site``: its module and a dist-info with the entry points."""
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{dist.replace('-', '_')}-0.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3\n")
-    lines = "".join(f"{name} = {value}\n" for name, value in entries.items())
-    (info / "entry_points.txt").write_text(f"[mgsd.tasks]\n{lines}")
 
 
 def _mgsd(site: Path, *args: str) -> subprocess.CompletedProcess:
@@ -35,20 +26,11 @@ def _mgsd(site: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     site = tmp_path_factory.mktemp("site")
-    good = """
-        from task_envs.maze import Maze
-
-        class Corridor(Maze):
-            name = "corridor"
-            title = "Corridor"
-            min_level = 3
-
-            def prompt_source(self, role):
-                return Maze().prompt_source(role)
-    """
-    _distribution(site, "corridor-task", "corridor_task", good, {"corridor": "corridor_task:Corridor"})
+    write_task_distribution(
+        site, "corridor-task", "corridor_task", CORRIDOR_SOURCE, {"corridor": "corridor_task:Corridor"}
+    )
     broken = {"ghost": "ghost_task:Ghost", "renamed": "corridor_task:Corridor", "maze": "corridor_task:Corridor"}
-    _distribution(site, "ghost-task", "ghost_task", "import no_such_module\n", broken)
+    write_task_distribution(site, "ghost-task", "ghost_task", "import no_such_module\n", broken)
     return site
 
 
@@ -156,7 +138,7 @@ def test_a_task_whose_constructor_fails_is_reported_and_the_others_still_work(tm
             def __init__(self):
                 raise RuntimeError("no GPU here")
     """
-    _distribution(site, "fragile-task", "fragile_task", source, {"fragile": "fragile_task:Fragile"})
+    write_task_distribution(site, "fragile-task", "fragile_task", source, {"fragile": "fragile_task:Fragile"})
     result = _mgsd(site, "tasks")
     assert result.returncode == 0 and "fragile" in result.stdout and "maze" in result.stdout
     assert "cannot be loaded: RuntimeError: no GPU here" in result.stderr

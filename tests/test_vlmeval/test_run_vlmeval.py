@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from task_envs import get_task
 from task_envs.answers import format_answer
 from task_envs.dataset.folder import load_dataset
+from tests.test_task_envs.fixtures import CORRIDOR_SOURCE, write_task_distribution
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -297,3 +299,40 @@ def test_documented_registration(data, tmp_path, monkeypatch):
     message = maze.build_prompt(maze.data.iloc[0])
     assert message[0]["type"] == "image" and Path(message[0]["value"]).is_file()
     assert message[1]["type"] == "text" and "<image>" not in message[1]["value"]
+
+
+def test_an_installed_task_is_a_dataset_vlmevalkit_runs_by_its_title(tmp_path):
+    """A task package on the path (an `mgsd.tasks` entry point; Maze's rules as `corridor`) goes through
+    run_vlmeval.sh as `MGSD_Corridor`: VLMEvalKit's own run asks the server and scores with the task's rules."""
+    from mgsd_eval.mock_server import MockServer
+
+    site = tmp_path / "site"
+    site.mkdir()
+    write_task_distribution(
+        site, "corridor-task", "corridor_task", CORRIDOR_SOURCE, {"corridor": "corridor_task:Corridor"}
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    data = tmp_path / "corridor"
+    generate = [str(BIN / "mgsd"), "data", "generate", "--tasks", "corridor", "--levels", "3", "--per-level", "3"]
+    generate += ["--split", "test", "--out", str(data), "--workers", "1", "--quiet"]
+    proc = subprocess.run(generate, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr
+    server = MockServer(model=MODEL).start_in_thread()  # answers "right" to every case
+    try:
+        out = tmp_path / "out"
+        settings = dict(DATA_DIRS=str(data), BASE_URL=server.base_url, MODEL=MODEL, OUT=str(out))
+        proc = run_vlmeval(dict(settings, DATASETS="MGSD_Corridor", PYTHONPATH=str(site)))
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = json.loads(next(out.rglob("*MGSD_Corridor*_score.json")).read_text())
+    assert set(summary["by_task"]) == {"corridor"} and summary["micro"]["n"] == 3
+    maze = get_task("maze")  # corridor's rules, here without the package
+    solved = [
+        maze.score(maze.from_record({**s, "task": "maze"}), "<answer>right</answer>")["success"]
+        for s in load_dataset(data).samples
+    ]
+    assert summary["micro"]["success"] == pytest.approx(sum(solved) / len(solved))
+    # without the package on the path the dataset does not exist, and the launcher says which do
+    proc = run_vlmeval(dict(settings, DATASETS="MGSD_Corridor", OUT=str(tmp_path / "none")))
+    assert proc.returncode == 2 and "DATASETS: unknown 'MGSD_Corridor'" in proc.stderr
